@@ -1,0 +1,3 @@
+from kehu.cli.main import app
+
+app()

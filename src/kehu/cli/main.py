@@ -1,0 +1,29 @@
+"""The `kehu` command line."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+app = typer.Typer(help="Kehu 客户 — customer value and credit management.", no_args_is_help=True)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.config.settings.local")
+    import django
+
+    django.setup()
+
+
+@app.command()
+def migrate() -> None:
+    """Create or update the database tables."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+if __name__ == "__main__":
+    app()
