@@ -1,4 +1,4 @@
-"""The `kehu` command line."""
+"""The `kehu` command line: what a user does, each command a thin wrapper over the services."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import os
 
 import typer
 
-app = typer.Typer(help="Kehu 客户 — customer value and credit management.", no_args_is_help=True)
+app = typer.Typer(
+    help="Kehu 客户 — customer value and credit management.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 
 
 def setup_django() -> None:
@@ -24,6 +28,15 @@ def migrate() -> None:
 
     call_command("migrate", interactive=False, verbosity=1)
 
+
+def _register() -> None:
+    from kehu.cli import demo, imports, users
+
+    for module in (demo, imports, users):
+        module.register(app)
+
+
+_register()
 
 if __name__ == "__main__":
     app()
