@@ -42,9 +42,7 @@ def organisation(db) -> Organisation:
         west_team=west_team,
         rep=UserFactory(username="rep", role=Role.SALES_REP, org_unit=east_team),
         other_rep=UserFactory(username="rep2", role=Role.SALES_REP, org_unit=west_team),
-        customer_manager=UserFactory(
-            username="cm", role=Role.CUSTOMER_MANAGER, org_unit=east_team
-        ),
+        customer_manager=UserFactory(username="cm", role=Role.CUSTOMER_MANAGER, org_unit=east_team),
         direct_sales_manager=UserFactory(
             username="dsm", role=Role.DIRECT_SALES_MANAGER, org_unit=east
         ),

@@ -22,9 +22,7 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
-MANAGER_ROLES = frozenset(
-    {Role.CUSTOMER_MANAGER, Role.DIRECT_SALES_MANAGER, Role.REGIONAL_MANAGER}
-)
+MANAGER_ROLES = frozenset({Role.CUSTOMER_MANAGER, Role.DIRECT_SALES_MANAGER, Role.REGIONAL_MANAGER})
 SEES_ALL_ROLES = frozenset({Role.FINANCE, Role.TOP_MANAGEMENT, Role.ADMINISTRATOR})
 
 

@@ -19,9 +19,7 @@ DEFAULT_AUTHORITY: dict[str, Decimal | None] = {
 
 
 @transaction.atomic
-def org_unit_create(
-    *, name: str, code: str, kind: str, parent: OrgUnit | None = None
-) -> OrgUnit:
+def org_unit_create(*, name: str, code: str, kind: str, parent: OrgUnit | None = None) -> OrgUnit:
     if kind != OrgUnit.Kind.COMPANY and parent is None:
         raise ValidationFailed(f"an org unit of kind {kind} needs a parent")
     unit = OrgUnit.objects.create(name=name, code=code, kind=kind, parent=parent)

@@ -78,7 +78,7 @@ def _solar(year: int, month: int, day: int) -> dt.date:
 
 
 def _lunar_to_solar(year: int, month: int, day: int, is_leap_month: bool) -> dt.date | None:
-    for leap in ([True, False] if is_leap_month else [False]):
+    for leap in [True, False] if is_leap_month else [False]:
         for try_day in (day, day - 1):
             try:
                 return LunarDate(year, month, try_day, leap).to_solar_date()

@@ -224,8 +224,7 @@ class Contact(TimeStampedModel):
                 name="contact_birth_day_valid",
             ),
             models.CheckConstraint(
-                condition=models.Q(birth_month_is_leap=False)
-                | models.Q(birthday_calendar="lunar"),
+                condition=models.Q(birth_month_is_leap=False) | models.Q(birthday_calendar="lunar"),
                 name="contact_leap_month_only_lunar",
             ),
         ]

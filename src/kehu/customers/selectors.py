@@ -85,7 +85,7 @@ def customer_list(
     sort: str = "code",
     today: dt.date | None = None,
 ) -> QuerySet[Customer]:
-    """The filtered, sorted customer list; `sort` is a key of SORTABLE_FIELDS, '-' for descending."""
+    """The filtered, sorted list; `sort` is a key of SORTABLE_FIELDS, '-' for descending."""
     queryset = customers_visible_to(user).select_related("owner", "region")
     if search:
         term = search.strip()

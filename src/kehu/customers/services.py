@@ -15,9 +15,27 @@ from kehu.sales.models import PURCHASE_STATES, Order
 
 CUSTOMER_EDITABLE_FIELDS = frozenset(
     {
-        "name", "kind", "industry", "ownership", "size", "region", "territory", "province",
-        "city", "address", "postal_code", "latitude", "longitude", "phone", "email",
-        "source_channel", "competitor", "owner", "notes", "credit_limit", "payment_terms_days",
+        "name",
+        "kind",
+        "industry",
+        "ownership",
+        "size",
+        "region",
+        "territory",
+        "province",
+        "city",
+        "address",
+        "postal_code",
+        "latitude",
+        "longitude",
+        "phone",
+        "email",
+        "source_channel",
+        "competitor",
+        "owner",
+        "notes",
+        "credit_limit",
+        "payment_terms_days",
     }
 )
 
@@ -32,8 +50,9 @@ def _check_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:
 
 
 @transaction.atomic
-def customer_create(*, code: str, name: str, owner: User, actor: User | None = None,
-                    **fields: Any) -> Customer:
+def customer_create(
+    *, code: str, name: str, owner: User, actor: User | None = None, **fields: Any
+) -> Customer:
     _check_fields(fields, CUSTOMER_EDITABLE_FIELDS - {"owner"})
     code = code.strip()
     if not code:
@@ -50,8 +69,9 @@ def customer_create(*, code: str, name: str, owner: User, actor: User | None = N
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, actor: User | None, reason: str = "",
-                    **fields: Any) -> Customer:
+def customer_update(
+    *, customer: Customer, actor: User | None, reason: str = "", **fields: Any
+) -> Customer:
     """Change a card. History keeps who, when, before, after and why (`reason`)."""
     _check_fields(fields, CUSTOMER_EDITABLE_FIELDS)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -68,8 +88,9 @@ def customer_update(*, customer: Customer, actor: User | None, reason: str = "",
 
 
 @transaction.atomic
-def contact_create(*, customer: Customer, name: str, actor: User | None = None,
-                   **fields: Any) -> Contact:
+def contact_create(
+    *, customer: Customer, name: str, actor: User | None = None, **fields: Any
+) -> Contact:
     if not name.strip():
         raise ValidationFailed("a contact needs a name", detail={"field": "name"})
     contact = Contact(customer=customer, name=name.strip(), **fields)
@@ -98,14 +119,19 @@ def customer_purchase_stats_refresh(*, customer_ids: Iterable[int] | None = None
         )
     }
     changed: list[Customer] = []
-    for customer in customers.only("pk", "first_purchase_on", "last_purchase_on",
-                                   "purchase_count").iterator(chunk_size=5000):
+    for customer in customers.only(
+        "pk", "first_purchase_on", "last_purchase_on", "purchase_count"
+    ).iterator(chunk_size=5000):
         row = stats.get(customer.pk)
         values = (row["first"], row["last"], row["count"]) if row else (None, None, 0)
-        if (customer.first_purchase_on, customer.last_purchase_on,
-                customer.purchase_count) != values:
-            (customer.first_purchase_on, customer.last_purchase_on,
-             customer.purchase_count) = values
+        if (
+            customer.first_purchase_on,
+            customer.last_purchase_on,
+            customer.purchase_count,
+        ) != values:
+            (customer.first_purchase_on, customer.last_purchase_on, customer.purchase_count) = (
+                values
+            )
             changed.append(customer)
     with transaction.atomic():
         Customer.objects.bulk_update(

@@ -49,7 +49,9 @@ class Invoice(TimeStampedModel):
             models.Index(fields=["due_date"], name="invoice_due_date"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="invoice_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="invoice_amount_positive"
+            ),
             models.CheckConstraint(
                 condition=models.Q(open_amount__gte=0, open_amount__lte=models.F("amount")),
                 name="invoice_open_amount_within_amount",
@@ -104,7 +106,9 @@ class Payment(TimeStampedModel):
             models.Index(fields=["customer", "received_on"], name="payment_customer_received"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="payment_amount_positive"
+            ),
             models.CheckConstraint(
                 condition=models.Q(
                     unallocated_amount__gte=0, unallocated_amount__lte=models.F("amount")
@@ -147,9 +151,12 @@ class PaymentAllocation(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.payment_id} → {self.invoice_id}: {self.amount}"
+
 
 class CreditNote(TimeStampedModel):
-    """A reduction of what the customer owes (贷项通知单), applied to one invoice or kept as credit."""
+    """A reduction of what the customer owes (贷项通知单), applied to one invoice."""
 
     number = models.CharField(_("credit note number"), max_length=40, unique=True)
     customer = models.ForeignKey(

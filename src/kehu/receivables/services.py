@@ -303,9 +303,7 @@ def write_off_create(
 
 def invoice_open_amount_from_ledger(invoice: Invoice) -> Decimal:
     """The open amount rebuilt from the entries: what `open_amount` must always equal."""
-    allocated = sum(
-        (a.amount for a in invoice.allocations.filter(reversed_on__isnull=True)), ZERO
-    )
+    allocated = sum((a.amount for a in invoice.allocations.filter(reversed_on__isnull=True)), ZERO)
     credited = sum((c.amount for c in invoice.credit_notes.all()), ZERO)
     written_off = sum((w.amount for w in invoice.write_offs.filter(reversed_on__isnull=True)), ZERO)
     return invoice.amount - allocated - credited - written_off

@@ -89,7 +89,10 @@ class OrderLine(models.Model):
     unit_price = MoneyField(_("unit price"))
     unit_cost = MoneyField(_("unit cost"))
     discount_rate = models.DecimalField(
-        _("discount"), max_digits=5, decimal_places=4, default=0,
+        _("discount"),
+        max_digits=5,
+        decimal_places=4,
+        default=0,
         help_text=_("A share between 0 and 1 taken off the line."),
     )
     # quantity × unit price × (1 − discount), rounded to cents.
@@ -160,9 +163,7 @@ class ReturnLine(models.Model):
     sales_return = models.ForeignKey(
         Return, on_delete=models.CASCADE, related_name="lines", verbose_name=_("return")
     )
-    order_line = models.ForeignKey(
-        OrderLine, on_delete=models.PROTECT, related_name="return_lines"
-    )
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
     amount = MoneyField(_("amount"))
 
@@ -174,3 +175,6 @@ class ReturnLine(models.Model):
                 condition=models.Q(quantity__gt=0), name="return_line_quantity_positive"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.sales_return_id}/{self.order_line_id}"

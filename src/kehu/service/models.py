@@ -67,7 +67,9 @@ class Activity(TimeStampedModel):
             models.Index(fields=["customer", "occurred_on"], name="activity_customer_date"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(cost__gte=0), name="activity_cost_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(cost__gte=0), name="activity_cost_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,7 +3,7 @@ import factory
 from kehu.accounts.models import OrgUnit, Role, User
 
 
-class OrgUnitFactory(factory.django.DjangoModelFactory):
+class OrgUnitFactory(factory.django.DjangoModelFactory[OrgUnit]):
     class Meta:
         model = OrgUnit
         skip_postgeneration_save = True
@@ -14,13 +14,13 @@ class OrgUnitFactory(factory.django.DjangoModelFactory):
     parent = None
 
     @factory.post_generation
-    def set_path(obj, create, extracted, **kwargs):  # noqa: N805
+    def set_path(obj, create, extracted, **kwargs):
         obj.path = f"{obj.parent.path if obj.parent else '/'}{obj.pk}/"
         if create:
             obj.save(update_fields=["path"])
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True

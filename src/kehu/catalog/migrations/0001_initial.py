@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,64 +15,145 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ProductCategory',
+            name="ProductCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'product category',
-                'verbose_name_plural': 'product categories',
-                'ordering': ['code'],
+                "verbose_name": "product category",
+                "verbose_name_plural": "product categories",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalProduct',
+            name="HistoricalProduct",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=40, verbose_name='product code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('unit', models.CharField(default='件', max_length=20, verbose_name='unit')),
-                ('list_price', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='list price')),
-                ('standard_cost', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='standard cost')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('category', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='catalog.productcategory', verbose_name='category')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(db_index=True, max_length=40, verbose_name="product code"),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("unit", models.CharField(default="件", max_length=20, verbose_name="unit")),
+                (
+                    "list_price",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="list price"),
+                ),
+                (
+                    "standard_cost",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=18, verbose_name="standard cost"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="CNY", max_length=3, verbose_name="currency"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="catalog.productcategory",
+                        verbose_name="category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical product',
-                'verbose_name_plural': 'historical products',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical product",
+                "verbose_name_plural": "historical products",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='product code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('unit', models.CharField(default='件', max_length=20, verbose_name='unit')),
-                ('list_price', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='list price')),
-                ('standard_cost', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='standard cost')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='products', to='catalog.productcategory', verbose_name='category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="product code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("unit", models.CharField(default="件", max_length=20, verbose_name="unit")),
+                (
+                    "list_price",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="list price"),
+                ),
+                (
+                    "standard_cost",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=18, verbose_name="standard cost"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="CNY", max_length=3, verbose_name="currency"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="products",
+                        to="catalog.productcategory",
+                        verbose_name="category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'product',
-                'verbose_name_plural': 'products',
-                'ordering': ['code'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('list_price__gte', 0)), name='product_list_price_not_negative'), models.CheckConstraint(condition=models.Q(('standard_cost__gte', 0)), name='product_standard_cost_not_negative')],
+                "verbose_name": "product",
+                "verbose_name_plural": "products",
+                "ordering": ["code"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("list_price__gte", 0)),
+                        name="product_list_price_not_negative",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("standard_cost__gte", 0)),
+                        name="product_standard_cost_not_negative",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,7 +5,7 @@ import factory
 from kehu.catalog.models import Product, ProductCategory
 
 
-class ProductCategoryFactory(factory.django.DjangoModelFactory):
+class ProductCategoryFactory(factory.django.DjangoModelFactory[ProductCategory]):
     class Meta:
         model = ProductCategory
         django_get_or_create = ("code",)
@@ -14,7 +14,7 @@ class ProductCategoryFactory(factory.django.DjangoModelFactory):
     name = "通用"
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(factory.django.DjangoModelFactory[Product]):
     class Meta:
         model = Product
 

@@ -4,7 +4,7 @@ from kehu.accounts.tests.factories import UserFactory
 from kehu.customers.models import Contact, Customer, CustomerKind
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
         skip_postgeneration_save = True
@@ -15,7 +15,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     owner = factory.SubFactory(UserFactory)
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     class Meta:
         model = Contact
 

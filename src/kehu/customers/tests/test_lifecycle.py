@@ -21,9 +21,7 @@ TODAY = dt.date(2026, 11, 23)
     ],
 )
 def test_lifecycle_rule_and_its_database_filter_agree(db, count, last, expected):
-    customer = CustomerFactory(
-        purchase_count=count, first_purchase_on=last, last_purchase_on=last
-    )
+    customer = CustomerFactory(purchase_count=count, first_purchase_on=last, last_purchase_on=last)
 
     assert lifecycle_of(purchase_count=count, last_purchase_on=last, today=TODAY) == expected
     for state in Lifecycle.values:

@@ -6,169 +6,412 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('sales', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("sales", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Invoice',
+            name="Invoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='invoice number')),
-                ('issue_date', models.DateField(verbose_name='issue date')),
-                ('payment_terms_days', models.PositiveSmallIntegerField(default=30, verbose_name='payment terms (days)')),
-                ('due_date', models.DateField(verbose_name='due date')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='amount')),
-                ('open_amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='open amount')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('is_cancelled', models.BooleanField(default=False, verbose_name='cancelled')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='customers.customer', verbose_name='customer')),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='sales.order', verbose_name='order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "number",
+                    models.CharField(max_length=40, unique=True, verbose_name="invoice number"),
+                ),
+                ("issue_date", models.DateField(verbose_name="issue date")),
+                (
+                    "payment_terms_days",
+                    models.PositiveSmallIntegerField(
+                        default=30, verbose_name="payment terms (days)"
+                    ),
+                ),
+                ("due_date", models.DateField(verbose_name="due date")),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="amount"),
+                ),
+                (
+                    "open_amount",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=18, verbose_name="open amount"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="CNY", max_length=3, verbose_name="currency"),
+                ),
+                ("is_cancelled", models.BooleanField(default=False, verbose_name="cancelled")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoices",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoices",
+                        to="sales.order",
+                        verbose_name="order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invoice',
-                'verbose_name_plural': 'invoices',
-                'ordering': ['-issue_date', '-id'],
+                "verbose_name": "invoice",
+                "verbose_name_plural": "invoices",
+                "ordering": ["-issue_date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CreditNote',
+            name="CreditNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='credit note number')),
-                ('issue_date', models.DateField(verbose_name='issue date')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='amount')),
-                ('reason', models.CharField(blank=True, max_length=255, verbose_name='reason')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='customers.customer', verbose_name='customer')),
-                ('sales_return', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='sales.return')),
-                ('invoice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='receivables.invoice', verbose_name='invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "number",
+                    models.CharField(max_length=40, unique=True, verbose_name="credit note number"),
+                ),
+                ("issue_date", models.DateField(verbose_name="issue date")),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="amount"),
+                ),
+                ("reason", models.CharField(blank=True, max_length=255, verbose_name="reason")),
+                (
+                    "currency",
+                    models.CharField(default="CNY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credit_notes",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "sales_return",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credit_notes",
+                        to="sales.return",
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credit_notes",
+                        to="receivables.invoice",
+                        verbose_name="invoice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'credit note',
-                'verbose_name_plural': 'credit notes',
-                'ordering': ['-issue_date', '-id'],
+                "verbose_name": "credit note",
+                "verbose_name_plural": "credit notes",
+                "ordering": ["-issue_date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='payment number')),
-                ('received_on', models.DateField(verbose_name='received on')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='amount')),
-                ('unallocated_amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='unallocated')),
-                ('method', models.CharField(choices=[('bank_transfer', 'Bank transfer'), ('acceptance_bill', 'Acceptance bill'), ('cheque', 'Cheque'), ('cash', 'Cash'), ('other', 'Other')], default='bank_transfer', max_length=20, verbose_name='method')),
-                ('reference', models.CharField(blank=True, max_length=80, verbose_name='reference')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='customers.customer', verbose_name='customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "number",
+                    models.CharField(max_length=40, unique=True, verbose_name="payment number"),
+                ),
+                ("received_on", models.DateField(verbose_name="received on")),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="amount"),
+                ),
+                (
+                    "unallocated_amount",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=18, verbose_name="unallocated"
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("bank_transfer", "Bank transfer"),
+                            ("acceptance_bill", "Acceptance bill"),
+                            ("cheque", "Cheque"),
+                            ("cash", "Cash"),
+                            ("other", "Other"),
+                        ],
+                        default="bank_transfer",
+                        max_length=20,
+                        verbose_name="method",
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(blank=True, max_length=80, verbose_name="reference"),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="CNY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payment',
-                'verbose_name_plural': 'payments',
-                'ordering': ['-received_on', '-id'],
+                "verbose_name": "payment",
+                "verbose_name_plural": "payments",
+                "ordering": ["-received_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PaymentAllocation',
+            name="PaymentAllocation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='amount')),
-                ('allocated_on', models.DateField(verbose_name='allocated on')),
-                ('reversed_on', models.DateField(blank=True, null=True, verbose_name='reversed on')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='receivables.invoice', verbose_name='invoice')),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocations', to='receivables.payment', verbose_name='payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="amount"),
+                ),
+                ("allocated_on", models.DateField(verbose_name="allocated on")),
+                (
+                    "reversed_on",
+                    models.DateField(blank=True, null=True, verbose_name="reversed on"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocations",
+                        to="receivables.invoice",
+                        verbose_name="invoice",
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocations",
+                        to="receivables.payment",
+                        verbose_name="payment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payment allocation',
-                'verbose_name_plural': 'payment allocations',
+                "verbose_name": "payment allocation",
+                "verbose_name_plural": "payment allocations",
             },
         ),
         migrations.CreateModel(
-            name='WriteOff',
+            name="WriteOff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='amount')),
-                ('written_off_on', models.DateField(verbose_name='written off on')),
-                ('reason', models.CharField(max_length=255, verbose_name='reason')),
-                ('reversed_on', models.DateField(blank=True, null=True, verbose_name='reversed on')),
-                ('credit_approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='write_offs_approved', to=settings.AUTH_USER_MODEL, verbose_name='credit approved by')),
-                ('credit_given_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='write_offs_given', to=settings.AUTH_USER_MODEL, verbose_name='credit given by')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='write_offs_decided', to=settings.AUTH_USER_MODEL, verbose_name='decided by')),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='write_offs', to='receivables.invoice', verbose_name='invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="amount"),
+                ),
+                ("written_off_on", models.DateField(verbose_name="written off on")),
+                ("reason", models.CharField(max_length=255, verbose_name="reason")),
+                (
+                    "reversed_on",
+                    models.DateField(blank=True, null=True, verbose_name="reversed on"),
+                ),
+                (
+                    "credit_approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="write_offs_approved",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="credit approved by",
+                    ),
+                ),
+                (
+                    "credit_given_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="write_offs_given",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="credit given by",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="write_offs_decided",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="write_offs",
+                        to="receivables.invoice",
+                        verbose_name="invoice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'write-off',
-                'verbose_name_plural': 'write-offs',
-                'ordering': ['-written_off_on', '-id'],
+                "verbose_name": "write-off",
+                "verbose_name_plural": "write-offs",
+                "ordering": ["-written_off_on", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['customer', 'issue_date'], name='invoice_customer_issue'),
+            model_name="invoice",
+            index=models.Index(fields=["customer", "issue_date"], name="invoice_customer_issue"),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['due_date'], name='invoice_due_date'),
+            model_name="invoice",
+            index=models.Index(fields=["due_date"], name="invoice_due_date"),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='invoice_amount_positive'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="invoice_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('open_amount__gte', 0), ('open_amount__lte', models.F('amount'))), name='invoice_open_amount_within_amount'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("open_amount__gte", 0), ("open_amount__lte", models.F("amount"))
+                ),
+                name="invoice_open_amount_within_amount",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('due_date__gte', models.F('issue_date'))), name='invoice_due_after_issue'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("due_date__gte", models.F("issue_date"))),
+                name="invoice_due_after_issue",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='credit_note_amount_positive'),
+            model_name="creditnote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="credit_note_amount_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['customer', 'received_on'], name='payment_customer_received'),
+            model_name="payment",
+            index=models.Index(
+                fields=["customer", "received_on"], name="payment_customer_received"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payment_amount_positive'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="payment_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('unallocated_amount__gte', 0), ('unallocated_amount__lte', models.F('amount'))), name='payment_unallocated_within_amount'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("unallocated_amount__gte", 0), ("unallocated_amount__lte", models.F("amount"))
+                ),
+                name="payment_unallocated_within_amount",
+            ),
         ),
         migrations.AddIndex(
-            model_name='paymentallocation',
-            index=models.Index(fields=['invoice', 'allocated_on'], name='allocation_invoice'),
+            model_name="paymentallocation",
+            index=models.Index(fields=["invoice", "allocated_on"], name="allocation_invoice"),
         ),
         migrations.AddConstraint(
-            model_name='paymentallocation',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='allocation_amount_positive'),
+            model_name="paymentallocation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="allocation_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentallocation',
-            constraint=models.CheckConstraint(condition=models.Q(('reversed_on__isnull', True), ('reversed_on__gte', models.F('allocated_on')), _connector='OR'), name='allocation_reversed_after_allocated'),
+            model_name="paymentallocation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("reversed_on__isnull", True),
+                    ("reversed_on__gte", models.F("allocated_on")),
+                    _connector="OR",
+                ),
+                name="allocation_reversed_after_allocated",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='writeoff',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='write_off_amount_positive'),
+            model_name="writeoff",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="write_off_amount_positive"
+            ),
         ),
     ]

@@ -167,7 +167,9 @@ steps = st.lists(
 
 
 @pytest.mark.django_db
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(steps=steps)
 def test_balances_always_reconcile_whatever_the_sequence(organisation, steps):
     """Money in = money allocated + credit left; every invoice's balance equals its entries."""
@@ -176,26 +178,42 @@ def test_balances_always_reconcile_whatever_the_sequence(organisation, steps):
         on = DAY + dt.timedelta(days=index)
         try:
             if kind == "invoice":
-                invoice_create(customer=customer, number=f"{customer.pk}-I{index}", issue_date=on, amount=value)
+                invoice_create(
+                    customer=customer, number=f"{customer.pk}-I{index}", issue_date=on, amount=value
+                )
             elif kind == "payment":
-                payment_record(customer=customer, number=f"{customer.pk}-P{index}", received_on=on, amount=value)
+                payment_record(
+                    customer=customer,
+                    number=f"{customer.pk}-P{index}",
+                    received_on=on,
+                    amount=value,
+                )
             elif kind == "credit_note":
                 invoice = customer.invoices.filter(open_amount__gt=0).first()
                 if invoice:
                     credit_note_create(
-                        customer=customer, number=f"{customer.pk}-C{index}", issue_date=on,
-                        amount=min(value, invoice.open_amount), invoice=invoice,
+                        customer=customer,
+                        number=f"{customer.pk}-C{index}",
+                        issue_date=on,
+                        amount=min(value, invoice.open_amount),
+                        invoice=invoice,
                     )
             elif kind == "write_off":
                 invoice = customer.invoices.filter(open_amount__gt=0).last()
                 if invoice:
                     write_off_create(
-                        invoice=invoice, amount=min(value, invoice.open_amount),
-                        written_off_on=on, reason="坏账", decided_by=organisation.finance,
+                        invoice=invoice,
+                        amount=min(value, invoice.open_amount),
+                        written_off_on=on,
+                        reason="坏账",
+                        decided_by=organisation.finance,
                     )
             else:
-                live = list(PaymentAllocation.objects.filter(
-                    payment__customer=customer, reversed_on__isnull=True).order_by("pk"))
+                live = list(
+                    PaymentAllocation.objects.filter(
+                        payment__customer=customer, reversed_on__isnull=True
+                    ).order_by("pk")
+                )
                 if live:
                     allocation_reverse(allocation=live[value % len(live)], on=on)
         except (Conflict, ValidationFailed):

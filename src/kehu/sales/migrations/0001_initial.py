@@ -6,129 +6,312 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('customers', '0001_initial'),
+        ("catalog", "0001_initial"),
+        ("customers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='order number')),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('confirmed', 'Confirmed'), ('delivered', 'Delivered'), ('invoiced', 'Invoiced'), ('cancelled', 'Cancelled')], default='draft', max_length=10, verbose_name='state')),
-                ('order_date', models.DateField(verbose_name='order date')),
-                ('delivered_on', models.DateField(blank=True, null=True, verbose_name='delivered on')),
-                ('payment_method', models.CharField(choices=[('credit', 'On credit'), ('cash', 'Cash')], default='credit', max_length=10, verbose_name='payment')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('total_amount', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='amount')),
-                ('total_cost', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='cost')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='customers.customer', verbose_name='customer')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to=settings.AUTH_USER_MODEL, verbose_name='entered by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "number",
+                    models.CharField(max_length=40, unique=True, verbose_name="order number"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("confirmed", "Confirmed"),
+                            ("delivered", "Delivered"),
+                            ("invoiced", "Invoiced"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                ("order_date", models.DateField(verbose_name="order date")),
+                (
+                    "delivered_on",
+                    models.DateField(blank=True, null=True, verbose_name="delivered on"),
+                ),
+                (
+                    "payment_method",
+                    models.CharField(
+                        choices=[("credit", "On credit"), ("cash", "Cash")],
+                        default="credit",
+                        max_length=10,
+                        verbose_name="payment",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="CNY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "total_amount",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="amount"
+                    ),
+                ),
+                (
+                    "total_cost",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="cost"
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="entered by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order',
-                'verbose_name_plural': 'orders',
-                'ordering': ['-order_date', '-id'],
+                "verbose_name": "order",
+                "verbose_name_plural": "orders",
+                "ordering": ["-order_date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='OrderLine',
+            name="OrderLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line_number', models.PositiveIntegerField(default=1, verbose_name='line')),
-                ('quantity', models.DecimalField(decimal_places=3, max_digits=14, verbose_name='quantity')),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='unit price')),
-                ('unit_cost', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='unit cost')),
-                ('discount_rate', models.DecimalField(decimal_places=4, default=0, help_text='A share between 0 and 1 taken off the line.', max_digits=5, verbose_name='discount')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='amount')),
-                ('cost', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='cost')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='sales.order', verbose_name='order')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='order_lines', to='catalog.product', verbose_name='product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("line_number", models.PositiveIntegerField(default=1, verbose_name="line")),
+                (
+                    "quantity",
+                    models.DecimalField(decimal_places=3, max_digits=14, verbose_name="quantity"),
+                ),
+                (
+                    "unit_price",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="unit price"),
+                ),
+                (
+                    "unit_cost",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="unit cost"),
+                ),
+                (
+                    "discount_rate",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        help_text="A share between 0 and 1 taken off the line.",
+                        max_digits=5,
+                        verbose_name="discount",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="amount"),
+                ),
+                ("cost", models.DecimalField(decimal_places=2, max_digits=18, verbose_name="cost")),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="sales.order",
+                        verbose_name="order",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="order_lines",
+                        to="catalog.product",
+                        verbose_name="product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order line',
-                'verbose_name_plural': 'order lines',
-                'ordering': ['order', 'line_number'],
+                "verbose_name": "order line",
+                "verbose_name_plural": "order lines",
+                "ordering": ["order", "line_number"],
             },
         ),
         migrations.CreateModel(
-            name='Return',
+            name="Return",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='return number')),
-                ('returned_on', models.DateField(verbose_name='returned on')),
-                ('reason', models.CharField(blank=True, max_length=255, verbose_name='reason')),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='amount')),
-                ('cost', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='cost')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='returns', to='customers.customer', verbose_name='customer')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='returns', to='sales.order', verbose_name='order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "number",
+                    models.CharField(max_length=40, unique=True, verbose_name="return number"),
+                ),
+                ("returned_on", models.DateField(verbose_name="returned on")),
+                ("reason", models.CharField(blank=True, max_length=255, verbose_name="reason")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="amount"
+                    ),
+                ),
+                (
+                    "cost",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="cost"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="CNY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="returns",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="returns",
+                        to="sales.order",
+                        verbose_name="order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'return',
-                'verbose_name_plural': 'returns',
-                'ordering': ['-returned_on', '-id'],
+                "verbose_name": "return",
+                "verbose_name_plural": "returns",
+                "ordering": ["-returned_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ReturnLine',
+            name="ReturnLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.DecimalField(decimal_places=3, max_digits=14, verbose_name='quantity')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='amount')),
-                ('order_line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='return_lines', to='sales.orderline')),
-                ('sales_return', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='sales.return', verbose_name='return')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.DecimalField(decimal_places=3, max_digits=14, verbose_name="quantity"),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=18, verbose_name="amount"),
+                ),
+                (
+                    "order_line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="return_lines",
+                        to="sales.orderline",
+                    ),
+                ),
+                (
+                    "sales_return",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="sales.return",
+                        verbose_name="return",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'return line',
-                'verbose_name_plural': 'return lines',
+                "verbose_name": "return line",
+                "verbose_name_plural": "return lines",
             },
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['customer', 'order_date'], name='order_customer_date'),
+            model_name="order",
+            index=models.Index(fields=["customer", "order_date"], name="order_customer_date"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['order_date'], name='order_date'),
+            model_name="order",
+            index=models.Index(fields=["order_date"], name="order_date"),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='order_line_quantity_positive'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="order_line_quantity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('unit_price__gte', 0)), name='order_line_price_not_negative'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("unit_price__gte", 0)), name="order_line_price_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('unit_cost__gte', 0)), name='order_line_cost_not_negative'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("unit_cost__gte", 0)), name="order_line_cost_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('discount_rate__gte', 0), ('discount_rate__lte', 1)), name='order_line_discount_share'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("discount_rate__gte", 0), ("discount_rate__lte", 1)),
+                name="order_line_discount_share",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.UniqueConstraint(fields=('order', 'line_number'), name='order_line_number_unique'),
+            model_name="orderline",
+            constraint=models.UniqueConstraint(
+                fields=("order", "line_number"), name="order_line_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='return',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='return_amount_not_negative'),
+            model_name="return",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0)), name="return_amount_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='returnline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='return_line_quantity_positive'),
+            model_name="returnline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="return_line_quantity_positive"
+            ),
         ),
     ]

@@ -6,59 +6,192 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
+        ("customers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('visit', 'Visit'), ('call', 'Call'), ('delivery', 'Delivery'), ('service_job', 'Service job'), ('email', 'E-mail'), ('meeting', 'Meeting'), ('greeting', 'Greeting'), ('other', 'Other')], max_length=15, verbose_name='kind')),
-                ('occurred_on', models.DateField(verbose_name='date')),
-                ('subject', models.CharField(blank=True, max_length=200, verbose_name='subject')),
-                ('outcome', models.CharField(blank=True, choices=[('successful', 'Successful'), ('no_contact', 'No contact'), ('follow_up', 'Needs follow-up'), ('unsuccessful', 'Unsuccessful')], max_length=15, verbose_name='outcome')),
-                ('outcome_note', models.TextField(blank=True, verbose_name='outcome note')),
-                ('cost', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='cost')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activities', to='customers.contact', verbose_name='contact')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='customers.customer', verbose_name='customer')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='activities', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("visit", "Visit"),
+                            ("call", "Call"),
+                            ("delivery", "Delivery"),
+                            ("service_job", "Service job"),
+                            ("email", "E-mail"),
+                            ("meeting", "Meeting"),
+                            ("greeting", "Greeting"),
+                            ("other", "Other"),
+                        ],
+                        max_length=15,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("occurred_on", models.DateField(verbose_name="date")),
+                ("subject", models.CharField(blank=True, max_length=200, verbose_name="subject")),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("successful", "Successful"),
+                            ("no_contact", "No contact"),
+                            ("follow_up", "Needs follow-up"),
+                            ("unsuccessful", "Unsuccessful"),
+                        ],
+                        max_length=15,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("outcome_note", models.TextField(blank=True, verbose_name="outcome note")),
+                (
+                    "cost",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="cost"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="CNY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="activities",
+                        to="customers.contact",
+                        verbose_name="contact",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="activities",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'activity',
-                'verbose_name_plural': 'activities',
-                'ordering': ['-occurred_on', '-id'],
-                'indexes': [models.Index(fields=['customer', 'occurred_on'], name='activity_customer_date')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('cost__gte', 0)), name='activity_cost_not_negative')],
+                "verbose_name": "activity",
+                "verbose_name_plural": "activities",
+                "ordering": ["-occurred_on", "-id"],
+                "indexes": [
+                    models.Index(fields=["customer", "occurred_on"], name="activity_customer_date")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("cost__gte", 0)), name="activity_cost_not_negative"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Complaint',
+            name="Complaint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('received_on', models.DateField(verbose_name='received on')),
-                ('category', models.CharField(choices=[('quality', 'Product quality'), ('delivery', 'Delivery'), ('service', 'Service'), ('price', 'Price'), ('billing', 'Billing'), ('other', 'Other')], max_length=10, verbose_name='category')),
-                ('text', models.TextField(verbose_name='text')),
-                ('state', models.CharField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('resolved', 'Resolved'), ('closed', 'Closed')], default='open', max_length=12, verbose_name='state')),
-                ('resolved_on', models.DateField(blank=True, null=True, verbose_name='resolved on')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='complaints', to='customers.customer', verbose_name='customer')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("received_on", models.DateField(verbose_name="received on")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("quality", "Product quality"),
+                            ("delivery", "Delivery"),
+                            ("service", "Service"),
+                            ("price", "Price"),
+                            ("billing", "Billing"),
+                            ("other", "Other"),
+                        ],
+                        max_length=10,
+                        verbose_name="category",
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="text")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("in_progress", "In progress"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        default="open",
+                        max_length=12,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "resolved_on",
+                    models.DateField(blank=True, null=True, verbose_name="resolved on"),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="complaints",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'complaint',
-                'verbose_name_plural': 'complaints',
-                'ordering': ['-received_on', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('resolved_on__isnull', True), ('resolved_on__gte', models.F('received_on')), _connector='OR'), name='complaint_resolved_after_received')],
+                "verbose_name": "complaint",
+                "verbose_name_plural": "complaints",
+                "ordering": ["-received_on", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("resolved_on__isnull", True),
+                            ("resolved_on__gte", models.F("received_on")),
+                            _connector="OR",
+                        ),
+                        name="complaint_resolved_after_received",
+                    )
+                ],
             },
         ),
     ]
