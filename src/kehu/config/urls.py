@@ -7,5 +7,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("customers/", include("kehu.customers.urls")),
+    path("imports/", include("kehu.imports.urls")),
     path("", include("kehu.web.urls")),
 ]

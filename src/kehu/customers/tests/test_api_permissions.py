@@ -1,0 +1,199 @@
+"""The permission matrix: every role against every endpoint, and the status it answers.
+
+E1 belongs to the rep of the east team, W1 to the rep of the west team. What a user may not
+see answers 404 exactly like what does not exist; what a user sees but may not do answers 403.
+A refused write leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from kehu.catalog.tests.factories import ProductFactory
+from kehu.customers.models import Contact, Customer
+from kehu.customers.tests.factories import ContactFactory, CustomerFactory
+
+ROLES = [
+    "anonymous",
+    "rep",
+    "other_rep",
+    "customer_manager",
+    "direct_sales_manager",
+    "regional_manager",
+    "finance",
+    "top_management",
+    "administrator",
+]
+SEES_EAST = {
+    "rep",
+    "customer_manager",
+    "direct_sales_manager",
+    "regional_manager",
+    "finance",
+    "top_management",
+    "administrator",
+}
+SEES_WEST = {"other_rep", "finance", "top_management", "administrator"}
+SETS_CREDIT = {"finance", "top_management", "administrator"}
+EVERYONE = set(ROLES) - {"anonymous"}
+
+
+def _visible(sees: set[str], ok: int):
+    return lambda role: ok if role in sees else 404
+
+
+def _credit(role: str) -> int:
+    if role not in SEES_EAST:
+        return 404
+    return 200 if role in SETS_CREDIT else 403
+
+
+def _create_for(owners: set[str]):
+    return lambda role: 201 if role in owners else 403
+
+
+# name: (method, url, body, expected status for a logged-in role)
+ENDPOINTS = {
+    "me": ("get", "/api/me", None, lambda role: 200),
+    "customer list": ("get", "/api/customers", None, lambda role: 200),
+    "east card": ("get", "/api/customers/{east}", None, _visible(SEES_EAST, 200)),
+    "west card": ("get", "/api/customers/{west}", None, _visible(SEES_WEST, 200)),
+    "east history": ("get", "/api/customers/{east}/history", None, _visible(SEES_EAST, 200)),
+    "east contacts": ("get", "/api/customers/{east}/contacts", None, _visible(SEES_EAST, 200)),
+    "east contact": ("get", "/api/contacts/{east_contact}", None, _visible(SEES_EAST, 200)),
+    "east orders": ("get", "/api/customers/{east}/orders", None, _visible(SEES_EAST, 200)),
+    "east invoices": ("get", "/api/customers/{east}/invoices", None, _visible(SEES_EAST, 200)),
+    "east payments": ("get", "/api/customers/{east}/payments", None, _visible(SEES_EAST, 200)),
+    "east activities": ("get", "/api/customers/{east}/activities", None, _visible(SEES_EAST, 200)),
+    "east complaints": ("get", "/api/customers/{east}/complaints", None, _visible(SEES_EAST, 200)),
+    "west orders": ("get", "/api/customers/{west}/orders", None, _visible(SEES_WEST, 200)),
+    "products": ("get", "/api/products", None, lambda role: 200),
+    "product": ("get", "/api/products/{product}", None, lambda role: 200),
+    "change east card": (
+        "patch",
+        "/api/customers/{east}",
+        {"city": "苏州"},
+        _visible(SEES_EAST, 200),
+    ),
+    "change west card": (
+        "patch",
+        "/api/customers/{west}",
+        {"city": "成都"},
+        _visible(SEES_WEST, 200),
+    ),
+    "change east credit limit": (
+        "patch",
+        "/api/customers/{east}",
+        {"credit_limit": "9000.00"},
+        _credit,
+    ),
+    "add east contact": (
+        "post",
+        "/api/customers/{east}/contacts",
+        {"name": "新"},
+        _visible(SEES_EAST, 201),
+    ),
+    "change east contact": (
+        "patch",
+        "/api/contacts/{east_contact}",
+        {"phone": "1"},
+        _visible(SEES_EAST, 200),
+    ),
+    "create for the east rep": (
+        "post",
+        "/api/customers",
+        {"code": "N1", "name": "新", "owner_id": "{rep}"},
+        _create_for(SEES_EAST),
+    ),
+    "create for the west rep": (
+        "post",
+        "/api/customers",
+        {"code": "N1", "name": "新", "owner_id": "{other_rep}"},
+        _create_for(SEES_WEST),
+    ),
+}
+
+
+@pytest.fixture
+def world(organisation):
+    east = CustomerFactory.create(
+        code="E1", owner=organisation.rep, credit_limit=Decimal("1000.00")
+    )
+    west = CustomerFactory.create(code="W1", owner=organisation.other_rep)
+    return {
+        "east": east.pk,
+        "west": west.pk,
+        "east_contact": ContactFactory.create(customer=east, name="甲").pk,
+        "product": ProductFactory.create(code="P1").pk,
+        "rep": organisation.rep.pk,
+        "other_rep": organisation.other_rep.pk,
+    }
+
+
+def _snapshot() -> tuple[list[tuple], list[tuple]]:
+    customers = list(
+        Customer.objects.order_by("code").values_list(
+            "code", "owner_id", "city", "credit_limit", "updated_at"
+        )
+    )
+    contacts = list(Contact.objects.order_by("pk").values_list("name", "phone", "updated_at"))
+    return customers, contacts
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+@pytest.mark.parametrize("role", ROLES)
+def test_permission_matrix(client, organisation, world, role, endpoint):
+    method, url, body, expected = ENDPOINTS[endpoint]
+    if role != "anonymous":
+        client.force_login(getattr(organisation, role))
+    url = url.format(**world)
+    before = _snapshot()
+    kwargs = {}
+    if body is not None:
+        payload = {
+            key: int(value.format(**world)) if key.endswith("_id") else value
+            for key, value in body.items()
+        }
+        kwargs = {"data": json.dumps(payload), "content_type": "application/json"}
+
+    response = getattr(client, method)(url, **kwargs)
+
+    status = 401 if role == "anonymous" else expected(role)
+    assert response.status_code == status, response.content
+    if status >= 400:
+        assert set(response.json()) == {"message", "detail"}
+        assert _snapshot() == before
+
+
+# The apps whose endpoints answer by the customer-visibility rule this matrix checks.
+MATRIX_TAGS = {"accounts", "customers", "sales", "receivables", "service", "catalog"}
+
+
+def test_the_matrix_covers_every_operation_of_these_apps():
+    """A new endpoint in one of these apps must be added to the matrix above."""
+    from kehu.api import api
+
+    schema = api.get_openapi_schema(path_prefix="/api/")
+    operations = {
+        (method, path.replace("/api", "", 1))
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if MATRIX_TAGS & set(operation.get("tags", []))
+    }
+    covered = {(method, _template(url)) for method, url, _body, _expected in ENDPOINTS.values()}
+    assert operations - covered == set()
+
+
+def _template(url: str) -> str:
+    names = {
+        "{east}": "{customer_id}",
+        "{west}": "{customer_id}",
+        "{east_contact}": "{contact_id}",
+        "{product}": "{product_id}",
+    }
+    for placeholder, name in names.items():
+        url = url.replace(placeholder, name)
+    return url.replace("/api", "", 1)

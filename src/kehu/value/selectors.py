@@ -1,0 +1,45 @@
+"""Reads of the value part. Per-customer rows are filtered by what the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from kehu.accounts.models import User
+from kehu.core.errors import NotFound
+from kehu.customers.selectors import related_visible_to
+from kehu.value.models import CustomerValue, SnapshotStatus, ValueSettings, ValueSnapshot
+from kehu.value.settings import DEFAULTS, merge
+
+
+def value_settings_current() -> dict[str, Any]:
+    """The value settings in force: the newest stored version over the defaults."""
+    latest = ValueSettings.objects.order_by("-id").first()
+    return merge(DEFAULTS, latest.values) if latest else merge(DEFAULTS, {})
+
+
+def value_settings_history() -> QuerySet[ValueSettings]:
+    return ValueSettings.objects.select_related("changed_by").order_by("-id")
+
+
+def value_snapshot_latest(*, period: str | None = None) -> ValueSnapshot | None:
+    """The newest finished snapshot (of `period`, when given); None when there is none."""
+    snapshots = ValueSnapshot.objects.filter(status__in=(SnapshotStatus.DONE, SnapshotStatus.EMPTY))
+    if period is not None:
+        snapshots = snapshots.filter(period=period)
+    return snapshots.order_by("-started_at", "-id").first()
+
+
+def value_snapshot_get(*, snapshot_id: int) -> ValueSnapshot:
+    snapshot = ValueSnapshot.objects.filter(pk=snapshot_id).first()
+    if snapshot is None:
+        raise NotFound(f"value snapshot {snapshot_id} does not exist")
+    return snapshot
+
+
+def customer_values(*, user: User, snapshot: ValueSnapshot) -> QuerySet[CustomerValue]:
+    """The snapshot's rows of the customers `user` may see, best rank first."""
+    return related_visible_to(
+        user, CustomerValue.objects.filter(snapshot=snapshot).select_related("customer")
+    ).order_by("rank", "customer_id")
