@@ -71,7 +71,8 @@ def _terms(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray, 
     tail, tail_gradient = _log_tail(params, layout.x, layout.tau)
     log_f_recency = tail[layout.at_recency]
     log_f_age = tail[layout.at_age]
-    interval = layout.has_interval
+    # no interval to die in when t_x = T, or when T − t_x is below round-off
+    interval = layout.has_interval & (log_f_age < log_f_recency)
     difference = np.where(interval, log_f_age - log_f_recency, -1.0)
     log_one_minus = np.log(-np.expm1(difference))
     log_integral = np.where(interval, log_f_recency + log_one_minus, -np.inf)

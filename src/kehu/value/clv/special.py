@@ -45,12 +45,12 @@ def log_hyp2f1_shifted(
     z: np.ndarray | float,
     *,
     tolerance: float = 1e-16,
-    max_terms: int = 200_000,
+    max_terms: int = 20_000,
 ) -> LogHypergeometric:
     """log 2F1(a, b; a + 1; z) for a > 0, 0 < b < a + 1 and 0 ≤ z < 1, with its gradient.
 
     Elements whose series would need more than `max_terms` terms (z within 40/max_terms of 1,
-    i.e. 2e-4 by default: reached only when min(α, β)/max(α, β) is that small) come back as NaN,
+    i.e. 2e-3 by default: reached only when min(α, β)/max(α, β) is that small) come back as NaN,
     so that an optimiser treats that parameter point as unusable.
     """
     a_array, b_array, z_array = np.broadcast_arrays(

@@ -29,8 +29,8 @@ def reference(a: float, b: float, z: float) -> float:
 def test_log_hyp2f1_matches_mpmath_on_a_grid():
     # given a grid reaching a = 600 (customers with hundreds of purchases) and z = 0.999
     a, b, z = (np.array(column) for column in zip(*GRID, strict=True))
-    # when evaluated in one vectorised call
-    result = log_hyp2f1_shifted(a, b, z)
+    # when evaluated in one vectorised call (z = 0.999 needs more than the default term budget)
+    result = log_hyp2f1_shifted(a, b, z, max_terms=200_000)
     # then every value agrees with 40-digit mpmath to 1e-12 relative
     expected = np.array([reference(*point) for point in GRID])
     assert np.allclose(result.value, expected, rtol=1e-12, atol=1e-12)
@@ -91,10 +91,8 @@ def test_alive_expected_purchases_match_the_hypergeometric_formula(a, x, scale):
 
 
 def test_log_hyp2f1_gives_nan_where_the_series_would_be_too_long():
-    # z within 2e-4 of 1 only happens for absurd α/β ratios during a search; NaN marks the
+    # z within 2e-3 of 1 only happens for absurd α/β ratios during a search; NaN marks the
     # point unusable instead of running for minutes
-    result = log_hyp2f1_shifted(
-        np.array([2.0, 2.0]), np.array([1.5, 1.5]), np.array([0.5, 0.99999])
-    )
+    result = log_hyp2f1_shifted(np.array([2.0, 2.0]), np.array([1.5, 1.5]), np.array([0.5, 0.999]))
     assert np.isfinite(result.value[0])
     assert np.isnan(result.value[1])
