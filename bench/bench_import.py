@@ -48,11 +48,18 @@ def generate(data: Path, *, rows: int, customers: int, products: int) -> dict[st
     """Write the three CSV files (UTF-8, Chinese headers) unless they exist for these sizes."""
     data.mkdir(parents=True, exist_ok=True)
     manifest = data / "manifest.json"
-    wanted = {"rows": rows, "customers": customers, "products": products, "seed": SEED,
-              "version": 1}
+    wanted = {
+        "rows": rows,
+        "customers": customers,
+        "products": products,
+        "seed": SEED,
+        "version": 1,
+    }
     files = {name: data / f"{name}.csv" for name in ("customers", "products", "orders")}
-    if manifest.exists() and json.loads(manifest.read_text()) == wanted and all(
-        path.exists() for path in files.values()
+    if (
+        manifest.exists()
+        and json.loads(manifest.read_text()) == wanted
+        and all(path.exists() for path in files.values())
     ):
         return files
     started = time.perf_counter()
@@ -60,12 +67,22 @@ def generate(data: Path, *, rows: int, customers: int, products: int) -> dict[st
     kinds = ["商业客户", "消费品客户"]
     with files["customers"].open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["客户编码", "客户名称", "客户类型", "省份", "城市", "业务员", "信用额度",
-                         "账期"])
+        writer.writerow(
+            ["客户编码", "客户名称", "客户类型", "省份", "城市", "业务员", "信用额度", "账期"]
+        )
         for number in range(1, customers + 1):
-            writer.writerow([f"C{number:06d}", f"客户{number}有限公司", rng.choice(kinds),
-                             "浙江", "杭州", "bench", rng.choice(["0", "50000", "200000"]),
-                             rng.choice(["30", "45", "60"])])
+            writer.writerow(
+                [
+                    f"C{number:06d}",
+                    f"客户{number}有限公司",
+                    rng.choice(kinds),
+                    "浙江",
+                    "杭州",
+                    "bench",
+                    rng.choice(["0", "50000", "200000"]),
+                    rng.choice(["30", "45", "60"]),
+                ]
+            )
     prices = []
     with files["products"].open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -74,9 +91,16 @@ def generate(data: Path, *, rows: int, customers: int, products: int) -> dict[st
             price = Decimal(rng.randint(100, 500_000)) / 100
             prices.append(price)
             category = number % 12
-            writer.writerow([f"P{number:05d}", f"产品{number}", f"CAT{category:02d}",
-                             f"产品线{category}", str(price),
-                             str((price * Decimal("0.6")).quantize(Decimal("0.01")))])
+            writer.writerow(
+                [
+                    f"P{number:05d}",
+                    f"产品{number}",
+                    f"CAT{category:02d}",
+                    f"产品线{category}",
+                    str(price),
+                    str((price * Decimal("0.6")).quantize(Decimal("0.01"))),
+                ]
+            )
     start = dt.date(2023, 1, 1)
     with files["orders"].open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -90,12 +114,22 @@ def generate(data: Path, *, rows: int, customers: int, products: int) -> dict[st
             for _line in range(min(rng.randint(1, 7), rows - written)):
                 product = rng.randint(1, products)
                 discount = rng.choice(["", "", "", "0.05", "10%"])
-                writer.writerow([f"SO{order:08d}", customer, date, f"P{product:05d}",
-                                 str(rng.randint(1, 40)), str(prices[product - 1]), discount])
+                writer.writerow(
+                    [
+                        f"SO{order:08d}",
+                        customer,
+                        date,
+                        f"P{product:05d}",
+                        str(rng.randint(1, 40)),
+                        str(prices[product - 1]),
+                        discount,
+                    ]
+                )
                 written += 1
     manifest.write_text(json.dumps(wanted))
-    print(f"generated {rows:,} order lines in {time.perf_counter() - started:.1f} s",
-          file=sys.stderr)
+    print(
+        f"generated {rows:,} order lines in {time.perf_counter() - started:.1f} s", file=sys.stderr
+    )
     return files
 
 
@@ -114,8 +148,11 @@ def fresh_postgres(url: str) -> None:
 
 
 def database_environment(database: str, data: Path, purpose: str) -> dict[str, str]:
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "kehu.config.settings.local",
-                   "KEHU_DEBUG": "0"}
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kehu.config.settings.local",
+        "KEHU_DEBUG": "0",
+    }
     if database == "sqlite":
         folder = data / f"sqlite-{purpose}"
         shutil.rmtree(folder, ignore_errors=True)
@@ -131,8 +168,15 @@ def database_environment(database: str, data: Path, purpose: str) -> dict[str, s
 def run_child(database: str, data: Path, purpose: str, arguments: list[str]) -> dict:
     environment = database_environment(database, data, purpose)
     output = data / f"result-{purpose}.json"
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", purpose,
-               "--child-output", str(output), *arguments]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        purpose,
+        "--child-output",
+        str(output),
+        *arguments,
+    ]
     subprocess.run(command, env=environment, check=True, cwd=ROOT)
     return json.loads(output.read_text())
 
@@ -146,21 +190,22 @@ def child(purpose: str, output: Path, files: dict[str, Path], peer_rows: int) ->
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from django.utils import translation
+    from rich.console import Console
 
     from kehu.accounts.models import Role, User
     from kehu.cli.imports import ProgressBars
     from kehu.imports.services import import_file
-    from rich.console import Console
-
-    from django.utils import translation
 
     translation.activate("en")
     call_command("migrate", interactive=False, verbosity=0)
     User.objects.create(username="bench", role=Role.SALES_REP)
     admin = User.objects.create(username="bench-admin", role=Role.ADMINISTRATOR)
     console = Console(stderr=True)
-    result: dict[str, object] = {"vendor": connection.vendor,
-                                 "server_version": _server_version(connection)}
+    result: dict[str, object] = {
+        "vendor": connection.vendor,
+        "server_version": _server_version(connection),
+    }
     for kind in ("customers", "products"):
         with ProgressBars(console) as bars:
             imported = import_file(kind=kind, path=files[kind], actor=admin, progress=bars)
@@ -177,16 +222,19 @@ def child(purpose: str, output: Path, files: dict[str, Path], peer_rows: int) ->
                     now = time.perf_counter()
                     if current["stage"] is not None:
                         stages[current["stage"]] = stages.get(current["stage"], 0) + (
-                            now - current["at"])
+                            now - current["at"]
+                        )
                     current.update(stage=stage, at=now)
                 bars(stage, done, total)
 
             started = time.perf_counter()
-            imported = import_file(kind="orders", path=files["orders"], actor=admin,
-                                   progress=progress)
+            imported = import_file(
+                kind="orders", path=files["orders"], actor=admin, progress=progress
+            )
             seconds = time.perf_counter() - started
             stages[current["stage"]] = stages.get(current["stage"], 0) + (
-                time.perf_counter() - current["at"])
+                time.perf_counter() - current["at"]
+            )
         assert imported.is_clean, imported.errors[:5]
         from kehu.sales.models import Order, OrderLine
 
@@ -224,8 +272,10 @@ def peer(orders_csv: Path, rows: int) -> dict[str, object]:
     from kehu.sales.services import order_line_amount, order_line_cost
 
     customers = dict(Customer.objects.values_list("code", "id"))
-    products = {code: (pk, cost) for code, pk, cost in
-                Product.objects.values_list("code", "id", "standard_cost")}
+    products = {
+        code: (pk, cost)
+        for code, pk, cost in Product.objects.values_list("code", "id", "standard_cost")
+    }
     lines = []
     with orders_csv.open(encoding="utf-8") as handle:
         reader = csv.reader(handle)
@@ -241,25 +291,36 @@ def peer(orders_csv: Path, rows: int) -> dict[str, object]:
         for number, customer, date, product, quantity, price, discount in lines:
             if number != (current.number if current else None):
                 current = Order.objects.create(
-                    number=number, customer_id=customers[customer], state="confirmed",
+                    number=number,
+                    customer_id=customers[customer],
+                    state="confirmed",
                     order_date=dt.date.fromisoformat(date),
                 )
                 line_number = 0
             line_number += 1
             product_id, cost = products[product]
-            share = (Decimal(discount[:-1]) / 100 if discount.endswith("%")
-                     else Decimal(discount or 0))
+            share = (
+                Decimal(discount[:-1]) / 100 if discount.endswith("%") else Decimal(discount or 0)
+            )
             OrderLine.objects.create(
-                order=current, line_number=line_number, product_id=product_id,
-                quantity=Decimal(quantity), unit_price=Decimal(price), unit_cost=cost,
+                order=current,
+                line_number=line_number,
+                product_id=product_id,
+                quantity=Decimal(quantity),
+                unit_price=Decimal(price),
+                unit_cost=cost,
                 discount_rate=share,
-                amount=order_line_amount(quantity=Decimal(quantity), unit_price=Decimal(price),
-                                         discount_rate=share),
+                amount=order_line_amount(
+                    quantity=Decimal(quantity), unit_price=Decimal(price), discount_rate=share
+                ),
                 cost=order_line_cost(quantity=Decimal(quantity), unit_cost=cost),
             )
     seconds = time.perf_counter() - started
-    return {"peer_rows": len(lines), "peer_seconds": round(seconds, 2),
-            "peer_rows_per_second": round(len(lines) / seconds)}
+    return {
+        "peer_rows": len(lines),
+        "peer_seconds": round(seconds, 2),
+        "peer_rows_per_second": round(len(lines) / seconds),
+    }
 
 
 # --- main --------------------------------------------------------------------------------
@@ -267,7 +328,8 @@ def peer(orders_csv: Path, rows: int) -> dict[str, object]:
 
 def machine() -> dict[str, object]:
     info: dict[str, object] = {
-        "load_average_1_5_15_min": [round(value, 2) for value in os.getloadavg()],
+        # Other work on the machine slows the benchmark down: the load is part of the result.
+        "load_average_at_end_1_5_15_min": [round(value, 2) for value in os.getloadavg()],
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
@@ -303,61 +365,84 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-output", type=Path, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    load_at_start = [round(value, 2) for value in os.getloadavg()]
     data = arguments.data.resolve()
-    files = generate(data, rows=arguments.rows, customers=arguments.customers,
-                     products=arguments.products)
+    files = generate(
+        data, rows=arguments.rows, customers=arguments.customers, products=arguments.products
+    )
     if arguments.child:
         child(arguments.child, arguments.child_output, files, arguments.peer_rows)
         return
     databases = [] if arguments.no_sqlite else ["sqlite"]
     if arguments.postgres:
         databases.append(arguments.postgres)
-    child_arguments = ["--data", str(data), "--rows", str(arguments.rows), "--customers",
-                       str(arguments.customers), "--products", str(arguments.products),
-                       "--peer-rows", str(arguments.peer_rows)]
+    child_arguments = [
+        "--data",
+        str(data),
+        "--rows",
+        str(arguments.rows),
+        "--customers",
+        str(arguments.customers),
+        "--products",
+        str(arguments.products),
+        "--peer-rows",
+        str(arguments.peer_rows),
+    ]
     results = []
     for database in databases:
         label = "sqlite" if database == "sqlite" else "postgresql"
         print(f"== {label}: import of {arguments.rows:,} order lines", file=sys.stderr)
         main_result = run_child(database, data, "main", child_arguments)
-        print(f"== {label}: peer (per-row ORM create) on {arguments.peer_rows:,} lines",
-              file=sys.stderr)
+        print(
+            f"== {label}: peer (per-row ORM create) on {arguments.peer_rows:,} lines",
+            file=sys.stderr,
+        )
         peer_result = run_child(database, data, "peer", child_arguments)
         extrapolated = arguments.rows / peer_result["peer_rows_per_second"]
-        results.append({
-            "database": label,
-            "server": main_result["server_version"],
-            "rows": main_result["rows"],
-            "seconds": main_result["seconds"],
-            "rows_per_second": main_result["rows_per_second"],
-            "orders": main_result["orders"],
-            "order_lines": main_result["order_lines"],
-            "stages_seconds": main_result["stages"],
-            "setup": {
-                "customers": {"rows": main_result["customers_rows"],
-                              "seconds": main_result["customers_seconds"]},
-                "products": {"rows": main_result["products_rows"],
-                             "seconds": main_result["products_seconds"]},
-            },
-            "peer": {
-                "what": "Django ORM, one Order.objects.create per order and one "
-                        "OrderLine.objects.create per line, lookups pre-loaded, one "
-                        "transaction, no validation; measured on a slice, extrapolated "
-                        "linearly",
-                "rows_measured": peer_result["peer_rows"],
-                "seconds_measured": peer_result["peer_seconds"],
-                "rows_per_second": peer_result["peer_rows_per_second"],
-                "seconds_extrapolated": round(extrapolated, 1),
-            },
-            "speedup_over_peer": round(extrapolated / main_result["seconds"], 1),
-        })
+        results.append(
+            {
+                "database": label,
+                "server": main_result["server_version"],
+                "rows": main_result["rows"],
+                "seconds": main_result["seconds"],
+                "rows_per_second": main_result["rows_per_second"],
+                "orders": main_result["orders"],
+                "order_lines": main_result["order_lines"],
+                "stages_seconds": main_result["stages"],
+                "setup": {
+                    "customers": {
+                        "rows": main_result["customers_rows"],
+                        "seconds": main_result["customers_seconds"],
+                    },
+                    "products": {
+                        "rows": main_result["products_rows"],
+                        "seconds": main_result["products_seconds"],
+                    },
+                },
+                "peer": {
+                    "what": "Django ORM, one Order.objects.create per order and one "
+                    "OrderLine.objects.create per line, lookups pre-loaded, one "
+                    "transaction, no validation; measured on a slice, extrapolated "
+                    "linearly",
+                    "rows_measured": peer_result["peer_rows"],
+                    "seconds_measured": peer_result["peer_seconds"],
+                    "rows_per_second": peer_result["peer_rows_per_second"],
+                    "seconds_extrapolated": round(extrapolated, 1),
+                },
+                "speedup_over_peer": round(extrapolated / main_result["seconds"], 1),
+            }
+        )
         print(json.dumps(results[-1], ensure_ascii=False, indent=2), file=sys.stderr)
     report = {
         "benchmark": "import of order lines from CSV (kehu import orders) into a fresh database",
-        "generated": {"rows": arguments.rows, "customers": arguments.customers,
-                      "products": arguments.products, "seed": SEED},
-        "date": dt.date.today().isoformat(),
-        "machine": machine(),
+        "generated": {
+            "rows": arguments.rows,
+            "customers": arguments.customers,
+            "products": arguments.products,
+            "seed": SEED,
+        },
+        "date": dt.datetime.now(dt.UTC).date().isoformat(),
+        "machine": {**machine(), "load_average_at_start_1_5_15_min": load_at_start},
         "results": results,
     }
     arguments.output.parent.mkdir(parents=True, exist_ok=True)

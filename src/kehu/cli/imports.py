@@ -34,13 +34,9 @@ SHOWN_ERRORS = 30
 
 FileArgument = Annotated[
     Path,
-    typer.Argument(
-        help="the .xlsx or .csv file", exists=True, dir_okay=False, readable=True
-    ),
+    typer.Argument(help="the .xlsx or .csv file", exists=True, dir_okay=False, readable=True),
 ]
-DryRunOption = Annotated[
-    bool, typer.Option("--dry-run", help="check and count, write nothing")
-]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="check and count, write nothing")]
 SkipOption = Annotated[
     bool,
     typer.Option("--skip-bad-rows", help="write the good rows even when some rows are bad"),
@@ -58,8 +54,10 @@ ErrorsOutOption = Annotated[
 ]
 AsOption = Annotated[
     str | None,
-    typer.Option("--as", help="import as this user (recorded as who imported, owner of new "
-                              "customers without one)"),
+    typer.Option(
+        "--as",
+        help="import as this user (recorded as who imported, owner of new customers without one)",
+    ),
 ]
 
 
@@ -120,8 +118,13 @@ def _summary(result: ImportResult, console: Console) -> None:
     for heading in (_("Created"), _("Updated"), _("Unchanged"), _("Refused")):
         table.add_column(heading, justify="right")
     for name, counts in result.counts.items():
-        table.add_row(name, str(counts.created), str(counts.updated), str(counts.unchanged),
-                      str(counts.refused))
+        table.add_row(
+            name,
+            str(counts.created),
+            str(counts.updated),
+            str(counts.unchanged),
+            str(counts.refused),
+        )
     console.print(table)
     for warning in result.warnings:
         console.print(f"[yellow]{warning}[/yellow]")
@@ -130,19 +133,31 @@ def _summary(result: ImportResult, console: Console) -> None:
         for heading in (_("Row"), _("Column"), _("Value"), _("Reason")):
             errors.add_column(heading)
         for error in result.errors[:SHOWN_ERRORS]:
-            errors.add_row("" if error.row is None else str(error.row), error.column or "",
-                           error.value or "", error.reason)
+            errors.add_row(
+                "" if error.row is None else str(error.row),
+                error.column or "",
+                error.value or "",
+                error.reason,
+            )
         console.print(errors)
         if len(result.errors) > SHOWN_ERRORS:
-            console.print(_("… and %(count)d more errors.")
-                          % {"count": len(result.errors) - SHOWN_ERRORS})
+            console.print(
+                _("… and %(count)d more errors.") % {"count": len(result.errors) - SHOWN_ERRORS}
+            )
     if result.status == "refused":
-        console.print("[red]" + _("Nothing was written: fix the rows above, or import with "
-                                  "--skip-bad-rows to write the good rows.") + "[/red]")
+        console.print(
+            "[red]"
+            + _(
+                "Nothing was written: fix the rows above, or import with "
+                "--skip-bad-rows to write the good rows."
+            )
+            + "[/red]"
+        )
     elif result.status == "dry_run":
         console.print(_("Dry run: nothing was written."))
-    console.print(_("%(rows)d rows in %(seconds).1f s.")
-                  % {"rows": result.rows, "seconds": result.seconds})
+    console.print(
+        _("%(rows)d rows in %(seconds).1f s.") % {"rows": result.rows, "seconds": result.seconds}
+    )
 
 
 def _finish(result: ImportResult, *, as_json: bool, errors_out: Path | None) -> None:
@@ -160,13 +175,31 @@ def _finish(result: ImportResult, *, as_json: bool, errors_out: Path | None) -> 
         raise typer.Exit(code=1)
 
 
-def _run(call, *, as_json: bool, errors_out: Path | None) -> None:  # type: ignore[no-untyped-def]
+def _run(  # type: ignore[no-untyped-def]
+    call, *, kind: str, dry_run: bool, as_json: bool, errors_out: Path | None
+) -> None:
     from kehu.core.errors import KehuError
 
     try:
         with ProgressBars(_console(stderr=True)) as bars:
             result = call(bars)
     except KehuError as error:
+        # Refused before any row was read (not allowed, unknown format): still one JSON object.
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "kind": kind,
+                        "dry_run": dry_run,
+                        "status": "refused",
+                        "counts": {},
+                        "errors": [
+                            {"row": None, "column": None, "value": None, "reason": error.message}
+                        ],
+                    },
+                    ensure_ascii=False,
+                )
+            )
         raise _fail(error.message, code=1) from None
     _finish(result, as_json=as_json, errors_out=errors_out)
 
@@ -187,8 +220,16 @@ def _kind_command(kind: str):  # type: ignore[no-untyped-def]
 
         actor = _actor(as_user)
         _run(
-            lambda bars: import_file(kind=kind, path=file, dry_run=dry_run,
-                                     skip_bad_rows=skip_bad_rows, actor=actor, progress=bars),
+            lambda bars: import_file(
+                kind=kind,
+                path=file,
+                dry_run=dry_run,
+                skip_bad_rows=skip_bad_rows,
+                actor=actor,
+                progress=bars,
+            ),
+            kind=kind,
+            dry_run=dry_run,
             as_json=as_json,
             errors_out=errors_out,
         )
@@ -220,9 +261,17 @@ def transactions(
 
     actor = _actor(as_user)
     _run(
-        lambda bars: import_transactions(format=format, path=file, owner=owner,
-                                         dry_run=dry_run, skip_bad_rows=skip_bad_rows,
-                                         actor=actor, progress=bars),
+        lambda bars: import_transactions(
+            format=format,
+            path=file,
+            owner=owner,
+            dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows,
+            actor=actor,
+            progress=bars,
+        ),
+        kind="transactions",
+        dry_run=dry_run,
         as_json=as_json,
         errors_out=errors_out,
     )

@@ -30,9 +30,9 @@ def migrate() -> None:
 
 
 def _register() -> None:
-    from kehu.cli import clv, demo, imports, users, value
+    from kehu.cli import clv, demo, imports, receivables, users, value
 
-    for module in (clv, demo, imports, users, value):
+    for module in (clv, demo, imports, receivables, users, value):
         module.register(app)
 
 

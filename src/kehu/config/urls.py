@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("kehu.customers.urls")),
     path("imports/", include("kehu.imports.urls")),
+    path("receivables/", include("kehu.receivables.urls")),
     path("", include("kehu.web.urls")),
 ]

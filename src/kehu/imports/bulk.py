@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.db import connection, models
 
@@ -73,7 +74,7 @@ def insert_rows(
     if not rows:
         return 0
     fields = [model._meta.get_field(name) for name in field_names]
-    columns = [field.column for field in fields]  # type: ignore[union-attr]
+    columns = [str(field.column) for field in fields]  # type: ignore[union-attr]
     table = connection.ops.quote_name(model._meta.db_table)
     column_list = ", ".join(connection.ops.quote_name(column) for column in columns)
     if not is_fast_backend():
@@ -102,15 +103,15 @@ def insert_rows(
     return len(rows)
 
 
-def _sqlite_adapters(fields: list) -> dict[int, Callable[[object], object]]:  # type: ignore[type-arg]
+def _sqlite_adapters(fields: list) -> dict[int, Callable[[Any], object]]:  # type: ignore[type-arg]
     """SQLite stores aware datetimes as naive UTC text (Django's own conversion); dates,
     decimals and booleans go through the adapters Django registers with sqlite3."""
-    adapters: dict[int, Callable[[object], object]] = {}
+    adapters: dict[int, Callable[[Any], object]] = {}
     for index, field in enumerate(fields):
         if isinstance(field, models.DateTimeField):
             cache: dict[object, object] = {}
 
-            def adapt(value: object, cache: dict = cache) -> object:  # type: ignore[type-arg]
+            def adapt(value: dt.datetime, cache: dict = cache) -> object:  # type: ignore[type-arg]
                 if value not in cache:
                     cache[value] = connection.ops.adapt_datetimefield_value(value)
                 return cache[value]
@@ -119,7 +120,7 @@ def _sqlite_adapters(fields: list) -> dict[int, Callable[[object], object]]:  # 
     return adapters
 
 
-def _adapt(row: tuple, adapters: dict[int, Callable[[object], object]]) -> tuple:  # type: ignore[type-arg]
+def _adapt(row: tuple, adapters: dict[int, Callable[[Any], object]]) -> tuple:  # type: ignore[type-arg]
     values = list(row)
     for index, adapt in adapters.items():
         values[index] = adapt(values[index])
@@ -136,9 +137,3 @@ def _insert_with_django(model, fields, rows, on_batch) -> int:  # type: ignore[n
         if on_batch:
             on_batch(len(batch))
     return len(rows)
-
-
-def now_for_rows() -> dt.datetime:
-    from django.utils import timezone
-
-    return timezone.now()

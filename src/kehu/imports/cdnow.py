@@ -123,14 +123,14 @@ def read_purchases(path: Path, errors: RowErrors) -> list[Purchase]:
         if not _AMOUNT.fullmatch(amount_text):
             errors.add(row_number, COLUMNS[3], amount_text, _("Not an amount of 0 or more."))
             is_bad = True
-        if is_bad:
+        if is_bad or order_date is None:
             continue
         purchases.append(
             Purchase(
                 row_number,
                 customer_id,
                 order_date,
-                int(count_text),  # type: ignore[arg-type]
+                int(count_text),
                 Decimal(amount_text).quantize(CENT, rounding=ROUND_HALF_UP),
             )
         )

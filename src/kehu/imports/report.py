@@ -85,7 +85,7 @@ def error_report_bytes(result: ImportResult) -> bytes:
 def error_report_store(*, result: ImportResult) -> str | None:
     """Keep the report of an import with errors in the file storage, for the upload page's
     download link; returns its name (also recorded in the ImportRun's summary)."""
-    if not result.errors or result.run_id is None:
+    if not result.errors or not result.run_id:
         return None
     name = default_storage.save(
         f"imports/{result.run_id}/errors.xlsx", ContentFile(error_report_bytes(result))

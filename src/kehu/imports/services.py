@@ -51,7 +51,7 @@ class ImportResult:
     counts: dict[str, Counts]
     errors: list[RowError]
     warnings: list[str] = field(default_factory=list)
-    run_id: int | None = None
+    run_id: int = 0
     file_name: str = ""
     rows: int = 0
     seconds: float = 0.0
@@ -155,6 +155,7 @@ def import_transactions(
     path = Path(path)
 
     def make_plan(errors: RowErrors, context: Context, result: ImportResult) -> Plan | None:
+        result.headers = list(cdnow.COLUMNS)
         planned = cdnow.plan(path, errors, context, owner)
         result.rows = sum(
             counts.created + counts.unchanged + counts.refused
@@ -266,6 +267,11 @@ def _run_checked(
             try:
                 with transaction.atomic():
                     plan.write()
+                    # The database checks deferred constraints when it commits (a few
+                    # seconds for a million rows on PostgreSQL): keep the bar moving.
+                    context.progress.start(_("Committing"), None)
+                context.progress.start(_("Committing"), 1)
+                context.progress.finish()
                 status = ImportRun.Status.DONE
             except (DatabaseError, KehuError) as error:
                 errors.add(
@@ -285,7 +291,7 @@ def _run_checked(
         run.save(update_fields=["status", "finished_at"])
         raise
     result.status = status
-    result.errors = errors.sorted()
+    result.errors = errors.sorted(result.headers)
     if result.table is not None:
         table = result.table
         result.refused_rows = {

@@ -61,8 +61,15 @@ class RowErrors:
     def __iter__(self) -> Iterator[RowError]:
         return iter(self.items)
 
-    def sorted(self) -> list[RowError]:
-        return sorted(self.items, key=lambda error: (error.row or 0, error.column or ""))
+    def sorted(self, headers: Sequence[str] = ()) -> list[RowError]:
+        """By row, then by the column's place in the file (errors of a whole row first)."""
+        place = {header: index for index, header in reversed(list(enumerate(headers)))}
+
+        def key(error: RowError) -> tuple[int, int, str]:
+            column = error.column or ""
+            return (error.row or 0, place.get(column, -1 if not column else len(place)), column)
+
+        return sorted(self.items, key=key)
 
 
 # --- Headers -------------------------------------------------------------------------------

@@ -76,8 +76,12 @@ def _require_importer(request: HttpRequest) -> None:
         raise PermissionDenied(error.message) from error
 
 
-def _past_runs():  # type: ignore[no-untyped-def]
-    return ImportRun.objects.select_related("started_by").order_by("-started_at")[:SHOWN_RUNS]
+KIND_LABELS = {**dict(KIND_CHOICES), "transactions": _("Purchase log")}
+
+
+def _past_runs() -> list[tuple[ImportRun, str]]:
+    runs = ImportRun.objects.select_related("started_by").order_by("-started_at")[:SHOWN_RUNS]
+    return [(run, str(KIND_LABELS.get(run.kind, run.kind))) for run in runs]
 
 
 @login_required
@@ -142,6 +146,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "imports/run.html",
         {
             "run": run,
+            "kind_label": KIND_LABELS.get(run.kind, run.kind),
             "count_rows": count_rows(run.summary.get("counts", {})),
             "has_report": bool(run.summary.get("error_report")),
         },

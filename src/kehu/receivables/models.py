@@ -139,7 +139,14 @@ class PaymentAllocation(models.Model):
     class Meta:
         verbose_name = _("payment allocation")
         verbose_name_plural = _("payment allocations")
-        indexes = [models.Index(fields=["invoice", "allocated_on"], name="allocation_invoice")]
+        indexes = [
+            models.Index(fields=["invoice", "allocated_on"], name="allocation_invoice"),
+            # Covers the aging as of a date (receivables/aging.py): no table lookups.
+            models.Index(
+                fields=["invoice", "allocated_on", "reversed_on", "amount"],
+                name="allocation_invoice_as_of",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="allocation_amount_positive"
@@ -185,6 +192,11 @@ class CreditNote(TimeStampedModel):
         verbose_name = _("credit note")
         verbose_name_plural = _("credit notes")
         ordering = ["-issue_date", "-id"]
+        indexes = [
+            models.Index(
+                fields=["invoice", "issue_date", "amount"], name="credit_note_invoice_as_of"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="credit_note_amount_positive"
@@ -237,8 +249,228 @@ class WriteOff(TimeStampedModel):
         verbose_name = _("write-off")
         verbose_name_plural = _("write-offs")
         ordering = ["-written_off_on", "-id"]
+        indexes = [
+            models.Index(
+                fields=["invoice", "written_off_on", "reversed_on", "amount"],
+                name="write_off_invoice_as_of",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="write_off_amount_positive"
             ),
         ]
+
+
+# --- Follow-up 催收: dunning levels, notes on contacts, promises to pay, events (issue 4) -----
+
+
+class DunningAction(models.TextChoices):
+    REMINDER = "reminder", _("Friendly reminder")  # 友好提醒
+    CALL = "call", _("Call")  # 电话催收
+    VISIT = "visit", _("Visit")  # 上门拜访
+    STOP_CREDIT = "stop_credit", _("Stop credit sales")  # 停止赊销
+    LEGAL = "legal", _("Legal action")  # 法律途径
+
+
+class DunningLevel(models.Model):
+    """One step of the dunning ladder (催收级别): from `days_past_due` on, do `action`."""
+
+    order = models.PositiveSmallIntegerField(_("order"), unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    days_past_due = models.PositiveSmallIntegerField(_("days past due"), unique=True)
+    action = models.CharField(_("action"), max_length=20, choices=DunningAction.choices)
+
+    class Meta:
+        verbose_name = _("dunning level")
+        verbose_name_plural = _("dunning levels")
+        ordering = ["days_past_due"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(days_past_due__gte=1), name="dunning_level_days_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.name} ({self.days_past_due})"
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    VISIT = "visit", _("Visit")
+    MESSAGE = "message", _("Message")  # WeChat, SMS
+    EMAIL = "email", _("E-mail")
+    LETTER = "letter", _("Letter")
+    OTHER = "other", _("Other")
+
+
+class ContactOutcome(models.TextChoices):
+    SUCCESSFUL = "successful", _("Reached the customer")
+    NO_CONTACT = "no_contact", _("No contact")
+    PROMISED = "promised", _("Promised to pay")
+    DISPUTED = "disputed", _("Disputes the debt")
+    REFUSED = "refused", _("Refused to pay")
+    OTHER = "other", _("Other")
+
+
+# Outcomes that count as having reached the customer (for vanished debtors).
+REACHED_OUTCOMES = frozenset(
+    {
+        ContactOutcome.SUCCESSFUL,
+        ContactOutcome.PROMISED,
+        ContactOutcome.DISPUTED,
+        ContactOutcome.REFUSED,
+    }
+)
+
+
+class CollectionNote(TimeStampedModel):
+    """A note on one contact about money owed (催收记录)."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="collection_notes",
+        verbose_name=_("customer"),
+    )
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        related_name="collection_notes",
+        null=True,
+        blank=True,
+        verbose_name=_("invoice"),
+    )
+    contacted_on = models.DateField(_("contacted on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="collection_notes",
+        verbose_name=_("recorded by"),
+    )
+    channel = models.CharField(_("channel"), max_length=15, choices=ContactChannel.choices)
+    outcome = models.CharField(_("outcome"), max_length=15, choices=ContactOutcome.choices)
+    text = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("collection note")
+        verbose_name_plural = _("collection notes")
+        ordering = ["-contacted_on", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "contacted_on"], name="collection_note_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.contacted_on} {self.outcome}"
+
+
+class PromiseState(models.TextChoices):
+    OPEN = "open", _("Open")
+    KEPT = "kept", _("Kept")
+    BROKEN = "broken", _("Broken")
+
+
+class PromiseToPay(TimeStampedModel):
+    """A promise to pay an amount by a date (付款承诺).
+
+    Kept when the payments received from `made_on` to `promised_for` reach the amount; broken
+    when `promised_for` has passed without that. `state` is what `promises_review` last saw.
+    """
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="promises_to_pay",
+        verbose_name=_("customer"),
+    )
+    invoices = models.ManyToManyField(
+        Invoice, related_name="promises_to_pay", blank=True, verbose_name=_("invoices")
+    )
+    amount = MoneyField(_("promised amount"))
+    promised_for = models.DateField(_("promised date"))
+    made_on = models.DateField(_("made on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="promises_to_pay",
+        verbose_name=_("recorded by"),
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=PromiseState.choices, default=PromiseState.OPEN
+    )
+    settled_on = models.DateField(_("kept or broken on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("promise to pay")
+        verbose_name_plural = _("promises to pay")
+        ordering = ["-made_on", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "promised_for"], name="promise_customer_date"),
+            models.Index(fields=["state", "promised_for"], name="promise_state_date"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="promise_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(promised_for__gte=models.F("made_on")),
+                name="promise_date_after_made",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.amount} by {self.promised_for}"
+
+
+class ReceivableEventKind(models.TextChoices):
+    NOTE_ADDED = "note_added", _("Collection note added")
+    PROMISE_RECORDED = "promise_recorded", _("Promise to pay recorded")
+    PROMISE_KEPT = "promise_kept", _("Promise kept")
+    PROMISE_BROKEN = "promise_broken", _("Promise broken")
+    WRITE_OFF_CREATED = "write_off_created", _("Debt written off")
+    WRITE_OFF_REVERSED = "write_off_reversed", _("Write-off reversed")
+
+
+class ReceivableEvent(models.Model):
+    """What changed in receivables, written in the same transaction as the change (an audit
+    log): who, when, what kind, for which customer and invoice, before, after and why."""
+
+    kind = models.CharField(_("kind"), max_length=30, choices=ReceivableEventKind.choices)
+    occurred_at = models.DateTimeField(_("when"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("who"),
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="receivable_events",
+        verbose_name=_("customer"),
+    )
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        related_name="events",
+        null=True,
+        blank=True,
+        verbose_name=_("invoice"),
+    )
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    reason = models.JSONField(_("reason"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("receivable event")
+        verbose_name_plural = _("receivable events")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "occurred_at"], name="receivable_event_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.customer_id} {self.occurred_at:%Y-%m-%d}"

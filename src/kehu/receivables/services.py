@@ -16,16 +16,18 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from kehu.accounts.models import User
-from kehu.core.errors import Conflict, ValidationFailed
+from kehu.accounts.models import Role, User
+from kehu.core.errors import Conflict, PermissionDenied, ValidationFailed
 from kehu.core.money import ZERO
 from kehu.customers.models import Customer
+from kehu.receivables.events import receivable_event_record
 from kehu.receivables.models import (
     CreditNote,
     Invoice,
     Payment,
     PaymentAllocation,
     PaymentMethodKind,
+    ReceivableEventKind,
     WriteOff,
 )
 from kehu.sales.models import Order
@@ -296,8 +298,75 @@ def write_off_create(
         credit_given_by=credit_given_by,
         credit_approved_by=credit_approved_by,
     )
+    before = {"open_amount": str(invoice.open_amount)}
     invoice.open_amount -= amount
     invoice.save(update_fields=["open_amount", "updated_at"])
+    receivable_event_record(
+        kind=ReceivableEventKind.WRITE_OFF_CREATED,
+        customer_id=invoice.customer_id,
+        invoice=invoice,
+        actor=decided_by,
+        before=before,
+        after={
+            "open_amount": str(invoice.open_amount),
+            "write_off_id": write_off.pk,
+            "amount": str(amount),
+            "written_off_on": written_off_on.isoformat(),
+        },
+        reason={"text": write_off.reason},
+    )
+    return write_off
+
+
+def may_reverse_write_offs(user: User) -> bool:
+    """Reversing a write-off is a finance decision (finance controller or administrator)."""
+    return bool(user.is_superuser) or user.role in {Role.FINANCE, Role.ADMINISTRATOR}
+
+
+@transaction.atomic
+def write_off_reverse(
+    *, write_off: WriteOff, actor: User, reason: str, on: dt.date | None = None
+) -> WriteOff:
+    """Reverse a write-off when the money comes back: the written-off amount is open again on
+    the invoice (for the payment to be allocated to). Dated, never deleted; a write-off is
+    reversed at most once — a reversal of a reversal is refused."""
+    if not may_reverse_write_offs(actor):
+        raise PermissionDenied("only finance may reverse a write-off")
+    if not reason.strip():
+        raise ValidationFailed("a reversal needs a reason", detail={"field": "reason"})
+    write_off = WriteOff.objects.select_for_update().get(pk=write_off.pk)
+    if write_off.reversed_on is not None:
+        raise Conflict(
+            f"this write-off was already reversed on {write_off.reversed_on}",
+            detail={"field": "write_off", "reversed_on": write_off.reversed_on.isoformat()},
+        )
+    reversed_on = on or timezone.localdate()
+    _not_future(reversed_on, "reversal date")
+    if reversed_on < write_off.written_off_on:
+        raise ValidationFailed(
+            f"a reversal cannot be dated {reversed_on}, before the write-off of "
+            f"{write_off.written_off_on}",
+            detail={"field": "on"},
+        )
+    invoice = Invoice.objects.select_for_update().get(pk=write_off.invoice_id)
+    before = {"open_amount": str(invoice.open_amount), "reversed_on": None}
+    write_off.reversed_on = reversed_on
+    write_off.save(update_fields=["reversed_on", "updated_at"])
+    invoice.open_amount += write_off.amount
+    invoice.save(update_fields=["open_amount", "updated_at"])
+    receivable_event_record(
+        kind=ReceivableEventKind.WRITE_OFF_REVERSED,
+        customer_id=invoice.customer_id,
+        invoice=invoice,
+        actor=actor,
+        before=before,
+        after={
+            "open_amount": str(invoice.open_amount),
+            "reversed_on": reversed_on.isoformat(),
+            "write_off_id": write_off.pk,
+        },
+        reason={"text": reason.strip()},
+    )
     return write_off
 
 

@@ -56,6 +56,13 @@ NAVIGATION: tuple[NavigationItem, ...] = (
         path="imports/",
         roles=frozenset({Role.ADMINISTRATOR, Role.FINANCE}),
     ),
+    NavigationItem(
+        key="receivables",
+        label=_("Receivables"),  # 应收账款
+        icon="wallet",
+        url_name="receivables:aging",
+        path="receivables/",
+    ),
     NavigationItem(key="api", label=_("API docs"), icon="code", path="api/docs"),
 )
 

@@ -144,6 +144,13 @@ KEHU = {
     "INACTIVE_AFTER_DAYS": 365,
     "LOST_AFTER_DAYS": 730,
     "PAGE_SIZE": 50,
+    # Receivables (domain §6): upper edges of the past-due aging buckets in days (then "over
+    # the last"); total assets for the receivables share (None: not entered); net margin.
+    "AGING_BUCKETS": (30, 60, 90, 180, 365),
+    "TOTAL_ASSETS": None,
+    "NET_MARGIN": 0.05,
+    # Owing, no payment and no successful contact for this many days: a vanished debtor.
+    "VANISHED_AFTER_DAYS": 180,
 }
 
 LOGGING = {

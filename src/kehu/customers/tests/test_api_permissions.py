@@ -7,6 +7,7 @@ A refused write leaves the database as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ import pytest
 from kehu.catalog.tests.factories import ProductFactory
 from kehu.customers.models import Contact, Customer
 from kehu.customers.tests.factories import ContactFactory, CustomerFactory
+from kehu.receivables.services import invoice_create, write_off_create
 
 ROLES = [
     "anonymous",
@@ -55,6 +57,16 @@ def _create_for(owners: set[str]):
     return lambda role: 201 if role in owners else 403
 
 
+def _finance_reads(role: str) -> int:
+    return 200 if role in SETS_CREDIT else 403
+
+
+def _reverses_write_offs(role: str) -> int:
+    if role not in SEES_EAST:
+        return 404
+    return 200 if role in {"finance", "administrator"} else 403
+
+
 # name: (method, url, body, expected status for a logged-in role)
 ENDPOINTS = {
     "me": ("get", "/api/me", None, lambda role: 200),
@@ -71,7 +83,41 @@ ENDPOINTS = {
     "east complaints": ("get", "/api/customers/{east}/complaints", None, _visible(SEES_EAST, 200)),
     "west orders": ("get", "/api/customers/{west}/orders", None, _visible(SEES_WEST, 200)),
     "products": ("get", "/api/products", None, lambda role: 200),
+    "receivables aging": ("get", "/api/receivables/aging", None, lambda role: 200),
+    "receivables figures": ("get", "/api/receivables/figures", None, lambda role: 200),
     "product": ("get", "/api/products/{product}", None, lambda role: 200),
+    "chase list": ("get", "/api/receivables/chase-list", None, lambda role: 200),
+    "provision matrix": ("get", "/api/receivables/provision-matrix", None, _finance_reads),
+    "east notes": (
+        "get",
+        "/api/customers/{east}/collection-notes",
+        None,
+        _visible(SEES_EAST, 200),
+    ),
+    "add east note": (
+        "post",
+        "/api/customers/{east}/collection-notes",
+        {"contacted_on": "2026-01-05", "channel": "phone", "outcome": "no_contact"},
+        _visible(SEES_EAST, 201),
+    ),
+    "east promises": (
+        "get",
+        "/api/customers/{east}/promises-to-pay",
+        None,
+        _visible(SEES_EAST, 200),
+    ),
+    "add east promise": (
+        "post",
+        "/api/customers/{east}/promises-to-pay",
+        {"amount": "100.00", "made_on": "2026-01-05", "promised_for": "2026-01-20"},
+        _visible(SEES_EAST, 201),
+    ),
+    "reverse east write-off": (
+        "post",
+        "/api/write-offs/{east_write_off}/reverse",
+        {"reason": "回款"},
+        _reverses_write_offs,
+    ),
     "change east card": (
         "patch",
         "/api/customers/{east}",
@@ -117,6 +163,23 @@ ENDPOINTS = {
 }
 
 
+def _written_off(customer, finance):
+    invoice = invoice_create(
+        customer=customer,
+        number="E1-INV",
+        issue_date=dt.date(2026, 1, 1),
+        due_date=dt.date(2026, 1, 31),
+        amount=Decimal("500.00"),
+    )
+    return write_off_create(
+        invoice=invoice,
+        amount=Decimal("200.00"),
+        written_off_on=dt.date(2026, 3, 1),
+        reason="破产",
+        decided_by=finance,
+    )
+
+
 @pytest.fixture
 def world(organisation):
     east = CustomerFactory.create(
@@ -127,6 +190,7 @@ def world(organisation):
         "east": east.pk,
         "west": west.pk,
         "east_contact": ContactFactory.create(customer=east, name="甲").pk,
+        "east_write_off": _written_off(east, organisation.finance).pk,
         "product": ProductFactory.create(code="P1").pk,
         "rep": organisation.rep.pk,
         "other_rep": organisation.other_rep.pk,
@@ -193,6 +257,7 @@ def _template(url: str) -> str:
         "{west}": "{customer_id}",
         "{east_contact}": "{contact_id}",
         "{product}": "{product_id}",
+        "{east_write_off}": "{write_off_id}",
     }
     for placeholder, name in names.items():
         url = url.replace(placeholder, name)

@@ -224,10 +224,7 @@ def test_the_owner_filter_offers_only_people_you_may_see(organisation, register,
         ("credit_limit", ["A003", "A002", "B001", "B002", "A001"]),
         ("-last_purchase", ["A002", "A001", "B001", "B002", "A003"]),  # ties: newest row first
         ("last_purchase", ["B002", "B001", "A001", "A002", "A003"]),  # no purchase: last
-        (
-            "city",
-            ["A001", "A003", "B001", "A002", "B002"],
-        ),  # 上海 上海 南京 杭州 苏州 (code points)
+        ("-credit_limit", ["A001", "B002", "B001", "A002", "A003"]),
         ("bogus", ["A001", "A002", "A003", "B001", "B002"]),
     ],
 )

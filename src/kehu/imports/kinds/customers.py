@@ -113,8 +113,8 @@ def plan(mapped: MappedTable, errors: RowErrors, context: Context) -> Plan:
 
     existing: dict[str, Customer] = {}
     for chunk in in_chunks({code for code in codes if code}):
-        for customer in Customer.objects.filter(code__in=chunk):
-            existing[customer.code] = customer
+        for found in Customer.objects.filter(code__in=chunk):
+            existing[found.code] = found
     current_tags: dict[int, set[str]] = {}
     if mapped.has("tags") and existing:
         through = Customer.tags.through
@@ -127,7 +127,7 @@ def plan(mapped: MappedTable, errors: RowErrors, context: Context) -> Plan:
     parsers = field_parsers(mapped)
     columns = {key: mapped.values(key) for key, _attribute, _parse in parsers}
     tag_cells = mapped.values("tags")
-    tag_parser = partial(parse_tags, max_length=max_length_of(Tag, "name"))
+    tag_parser = partial(parse_tags, max_length=max_length_of(Tag, "name") or 60)
     code_parser = _text("code")
     actor_id = context.actor.pk if context.actor else None
     cells = Cells(mapped, errors)

@@ -85,14 +85,14 @@ def plan(mapped: MappedTable, errors: RowErrors, context: Context) -> Plan:
     customers = Customers(customer_codes)
     orders: dict[str, tuple[int, int]] = {}
     for chunk in in_chunks({number for number in order_numbers if number}):
-        for number, order_id, customer_id in Order.objects.filter(number__in=chunk).values_list(
+        for number, found_id, customer_id in Order.objects.filter(number__in=chunk).values_list(
             "number", "id", "customer_id"
         ):
-            orders[number] = (order_id, customer_id)
+            orders[number] = (found_id, customer_id)
     existing: dict[str, Invoice] = {}
     for chunk in in_chunks({number for number in numbers if number}):
-        for invoice in Invoice.objects.filter(number__in=chunk):
-            existing[invoice.number] = invoice
+        for found in Invoice.objects.filter(number__in=chunk):
+            existing[found.number] = found
 
     parse_number = partial(parse_text, max_length=max_length_of(Invoice, "number"))
     parse_date = DateParser()
@@ -111,9 +111,10 @@ def plan(mapped: MappedTable, errors: RowErrors, context: Context) -> Plan:
         amount = cells.parse("amount", amounts[index], parse_amount, required=True)
         terms = cells.parse("payment_terms_days", terms_cells[index], parse_terms)
         due_date = cells.parse("due_date", due_dates[index], parse_date)
-        order_id = None
-        if order_numbers[index] is not None:
-            found_order = orders.get(order_numbers[index])
+        order_id: int | None = None
+        order_number = order_numbers[index]
+        if order_number is not None:
+            found_order = orders.get(order_number)
             if found_order is None:
                 cells.fail(
                     "order_number",

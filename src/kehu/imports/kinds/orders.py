@@ -189,7 +189,9 @@ def _parse_rows(mapped: MappedTable, errors: RowErrors, context: Context) -> dic
     products = column("product_code", Products(mapped.values("product_code")), True)
     quantities = column(
         "quantity",
-        DecimalParser(places=3, minimum=ZERO, minimum_exclusive=True, maximum=QUANTITY_MAXIMUM),
+        DecimalParser(
+            places=3, minimum=Decimal(0), minimum_exclusive=True, maximum=QUANTITY_MAXIMUM
+        ),
         True,
     )
     prices = column("unit_price", money_parser(), True)
@@ -250,10 +252,10 @@ def _parse_rows(mapped: MappedTable, errors: RowErrors, context: Context) -> dic
             discount = ZERO
         # Keyed by identity: equal texts parse to one Decimal object, which lives as long as
         # the parsed columns, and ints hash much faster than Decimals.
-        key = (id(quantity), id(unit_price), id(discount))
-        amount = amounts.get(key)
+        amount_key = (id(quantity), id(unit_price), id(discount))
+        amount = amounts.get(amount_key)
         if amount is None:
-            amount = amounts[key] = order_line_amount(
+            amount = amounts[amount_key] = order_line_amount(
                 quantity=quantity, unit_price=unit_price, discount_rate=discount
             )
         cost_key = (id(quantity), id(unit_cost))

@@ -97,12 +97,12 @@ def plan(mapped: MappedTable, errors: RowErrors, context: Context) -> Plan:
     customers = Customers(customer_codes)
     named: dict[str, Invoice] = {}
     for chunk in in_chunks({number for number in invoice_numbers if number}):
-        for invoice in Invoice.objects.filter(number__in=chunk):
-            named[invoice.number] = invoice
+        for found_invoice in Invoice.objects.filter(number__in=chunk):
+            named[found_invoice.number] = found_invoice
     existing: dict[str, Payment] = {}
     for chunk in in_chunks({number for number in numbers if number}):
-        for payment in Payment.objects.filter(number__in=chunk):
-            existing[payment.number] = payment
+        for found_payment in Payment.objects.filter(number__in=chunk):
+            existing[found_payment.number] = found_payment
 
     parse_number = partial(parse_text, max_length=max_length_of(Payment, "number"))
     parse_reference = partial(parse_text, max_length=max_length_of(Payment, "reference"))

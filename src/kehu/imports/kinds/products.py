@@ -51,8 +51,8 @@ def plan(mapped: MappedTable, errors: RowErrors, context: Context) -> Plan:
     )
     existing: dict[str, Product] = {}
     for chunk in in_chunks({code for code in codes if code}):
-        for product in Product.objects.filter(code__in=chunk):
-            existing[product.code] = product
+        for found in Product.objects.filter(code__in=chunk):
+            existing[found.code] = found
     categories = {category.code: category for category in ProductCategory.objects.all()}
 
     parsers: list[tuple[str, Callable[[str], Any]]] = [

@@ -180,7 +180,9 @@
       var build = builders[element.dataset.chart];
       if (!source || !build) return;
       var chart = window.echarts.init(element, null, { renderer: "svg" });
-      chart.setOption(build(JSON.parse(source.textContent)));
+      var option = build(JSON.parse(source.textContent));
+      option.animationDuration = 400; // a short draw-in: the figures matter, not the show
+      chart.setOption(option);
       element.dataset.chartReady = "1";
       charts.push(chart);
     });
@@ -207,6 +209,18 @@
     if (!target) return;
     target.hidden = !target.hidden;
     button.setAttribute("aria-expanded", String(!target.hidden));
+  });
+
+  // Forms marked data-drop-empty leave empty fields out of the request and the pushed URL
+  // (?q=abc rather than ?q=abc&kind=&lifecycle=&region=).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var source = event.detail.elt;
+    if (!source || !source.closest || !source.closest("[data-drop-empty]")) return;
+    var parameters = event.detail.parameters;
+    Array.from(parameters.keys()).forEach(function (key) {
+      var values = parameters.getAll(key);
+      if (values.every(function (value) { return value === ""; })) parameters.delete(key);
+    });
   });
 
   // After htmx pushed a new URL, come back to that URL (not the first one) after switching language.

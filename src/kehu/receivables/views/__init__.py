@@ -1,0 +1,1 @@
+"""Receivables pages: `aging` (aging, drill-down, figures); `collections` (follow-up)."""
