@@ -7,187 +7,659 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, unique=True, verbose_name='name')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, unique=True, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'tag',
-                'verbose_name_plural': 'tags',
-                'ordering': ['name'],
+                "verbose_name": "tag",
+                "verbose_name_plural": "tags",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='customer code')),
-                ('name', models.CharField(db_index=True, max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('business', 'Business customer'), ('consumer', 'Consumer customer')], default='business', max_length=10, verbose_name='kind')),
-                ('industry', models.CharField(blank=True, max_length=80, verbose_name='industry')),
-                ('ownership', models.CharField(blank=True, choices=[('state_owned', 'State-owned'), ('private', 'Private'), ('foreign', 'Foreign-invested'), ('collective', 'Collective'), ('individual', 'Individual')], max_length=15, verbose_name='ownership')),
-                ('size', models.CharField(blank=True, choices=[('micro', 'Micro'), ('small', 'Small'), ('medium', 'Medium'), ('large', 'Large')], max_length=10, verbose_name='size')),
-                ('territory', models.CharField(blank=True, max_length=80, verbose_name='territory')),
-                ('province', models.CharField(blank=True, max_length=40, verbose_name='province')),
-                ('city', models.CharField(blank=True, max_length=60, verbose_name='city')),
-                ('address', models.CharField(blank=True, max_length=255, verbose_name='address')),
-                ('postal_code', models.CharField(blank=True, max_length=12, verbose_name='postal code')),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='latitude')),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='longitude')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('source_channel', models.CharField(blank=True, choices=[('acquaintance', 'People you know'), ('customer_referral', 'Referral by a customer'), ('partner_referral', 'Referral by a partner'), ('business_contact', 'Business contacts'), ('public_statistics', 'Public statistics'), ('directory', 'Directories and yellow pages'), ('publication', 'Newspapers and trade publications'), ('internet', 'Internet (search, industry sites, B2B)'), ('advertising', 'Advertising'), ('trade_show', 'Trade shows'), ('association', 'Associations'), ('cold_call', 'Cold calls'), ('walk_in', 'Walk-ins'), ('other', 'Other')], max_length=20, verbose_name='source channel')),
-                ('competitor', models.CharField(blank=True, help_text="For a competitor's customer: whose customer it is now.", max_length=120, verbose_name='competitor')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('credit_limit', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='credit limit')),
-                ('payment_terms_days', models.PositiveSmallIntegerField(default=30, verbose_name='payment terms (days)')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('first_purchase_on', models.DateField(blank=True, null=True, verbose_name='first purchase')),
-                ('last_purchase_on', models.DateField(blank=True, db_index=True, null=True, verbose_name='last purchase')),
-                ('purchase_count', models.PositiveIntegerField(default=0, verbose_name='purchases')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customers', to=settings.AUTH_USER_MODEL, verbose_name='owner rep')),
-                ('region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='accounts.orgunit', verbose_name='region')),
-                ('tags', models.ManyToManyField(blank=True, related_name='customers', to='customers.tag', verbose_name='tags')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "code",
+                    models.CharField(max_length=40, unique=True, verbose_name="customer code"),
+                ),
+                ("name", models.CharField(db_index=True, max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("business", "Business customer"),
+                            ("consumer", "Consumer customer"),
+                        ],
+                        default="business",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("industry", models.CharField(blank=True, max_length=80, verbose_name="industry")),
+                (
+                    "ownership",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("state_owned", "State-owned"),
+                            ("private", "Private"),
+                            ("foreign", "Foreign-invested"),
+                            ("collective", "Collective"),
+                            ("individual", "Individual"),
+                        ],
+                        max_length=15,
+                        verbose_name="ownership",
+                    ),
+                ),
+                (
+                    "size",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("micro", "Micro"),
+                            ("small", "Small"),
+                            ("medium", "Medium"),
+                            ("large", "Large"),
+                        ],
+                        max_length=10,
+                        verbose_name="size",
+                    ),
+                ),
+                (
+                    "territory",
+                    models.CharField(blank=True, max_length=80, verbose_name="territory"),
+                ),
+                ("province", models.CharField(blank=True, max_length=40, verbose_name="province")),
+                ("city", models.CharField(blank=True, max_length=60, verbose_name="city")),
+                ("address", models.CharField(blank=True, max_length=255, verbose_name="address")),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=12, verbose_name="postal code"),
+                ),
+                (
+                    "latitude",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=9,
+                        null=True,
+                        verbose_name="latitude",
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=9,
+                        null=True,
+                        verbose_name="longitude",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                (
+                    "source_channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("acquaintance", "People you know"),
+                            ("customer_referral", "Referral by a customer"),
+                            ("partner_referral", "Referral by a partner"),
+                            ("business_contact", "Business contacts"),
+                            ("public_statistics", "Public statistics"),
+                            ("directory", "Directories and yellow pages"),
+                            ("publication", "Newspapers and trade publications"),
+                            ("internet", "Internet (search, industry sites, B2B)"),
+                            ("advertising", "Advertising"),
+                            ("trade_show", "Trade shows"),
+                            ("association", "Associations"),
+                            ("cold_call", "Cold calls"),
+                            ("walk_in", "Walk-ins"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="source channel",
+                    ),
+                ),
+                (
+                    "competitor",
+                    models.CharField(
+                        blank=True,
+                        help_text="For a competitor's customer: whose customer it is now.",
+                        max_length=120,
+                        verbose_name="competitor",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "credit_limit",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="credit limit"
+                    ),
+                ),
+                (
+                    "payment_terms_days",
+                    models.PositiveSmallIntegerField(
+                        default=30, verbose_name="payment terms (days)"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="CNY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "first_purchase_on",
+                    models.DateField(blank=True, null=True, verbose_name="first purchase"),
+                ),
+                (
+                    "last_purchase_on",
+                    models.DateField(
+                        blank=True, db_index=True, null=True, verbose_name="last purchase"
+                    ),
+                ),
+                (
+                    "purchase_count",
+                    models.PositiveIntegerField(default=0, verbose_name="purchases"),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner rep",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to="accounts.orgunit",
+                        verbose_name="region",
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="customers",
+                        to="customers.tag",
+                        verbose_name="tags",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer',
-                'verbose_name_plural': 'customers',
-                'ordering': ['code'],
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalContact',
+            name="HistoricalContact",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('role', models.CharField(choices=[('decision_maker', 'Decision maker'), ('handler', 'Handler'), ('finance', 'Finance'), ('technical', 'Technical'), ('other', 'Other')], default='other', max_length=20, verbose_name='role')),
-                ('title', models.CharField(blank=True, max_length=80, verbose_name='job title')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('birthday_calendar', models.CharField(choices=[('solar', 'Solar (Gregorian)'), ('lunar', 'Lunar')], default='solar', max_length=5, verbose_name='birthday calendar')),
-                ('birth_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='birth year')),
-                ('birth_month', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='birth month')),
-                ('birth_day', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='birth day')),
-                ('birth_month_is_leap', models.BooleanField(default=False, verbose_name='leap month (lunar)')),
-                ('preferences', models.TextField(blank=True, verbose_name='preferences')),
-                ('is_primary', models.BooleanField(default=False, verbose_name='primary contact')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customers.customer', verbose_name='customer')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("decision_maker", "Decision maker"),
+                            ("handler", "Handler"),
+                            ("finance", "Finance"),
+                            ("technical", "Technical"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=80, verbose_name="job title")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                (
+                    "birthday_calendar",
+                    models.CharField(
+                        choices=[("solar", "Solar (Gregorian)"), ("lunar", "Lunar")],
+                        default="solar",
+                        max_length=5,
+                        verbose_name="birthday calendar",
+                    ),
+                ),
+                (
+                    "birth_year",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="birth year"
+                    ),
+                ),
+                (
+                    "birth_month",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="birth month"
+                    ),
+                ),
+                (
+                    "birth_day",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="birth day"
+                    ),
+                ),
+                (
+                    "birth_month_is_leap",
+                    models.BooleanField(default=False, verbose_name="leap month (lunar)"),
+                ),
+                ("preferences", models.TextField(blank=True, verbose_name="preferences")),
+                ("is_primary", models.BooleanField(default=False, verbose_name="primary contact")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical contact',
-                'verbose_name_plural': 'historical contacts',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical contact",
+                "verbose_name_plural": "historical contacts",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCustomer',
+            name="HistoricalCustomer",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=40, verbose_name='customer code')),
-                ('name', models.CharField(db_index=True, max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('business', 'Business customer'), ('consumer', 'Consumer customer')], default='business', max_length=10, verbose_name='kind')),
-                ('industry', models.CharField(blank=True, max_length=80, verbose_name='industry')),
-                ('ownership', models.CharField(blank=True, choices=[('state_owned', 'State-owned'), ('private', 'Private'), ('foreign', 'Foreign-invested'), ('collective', 'Collective'), ('individual', 'Individual')], max_length=15, verbose_name='ownership')),
-                ('size', models.CharField(blank=True, choices=[('micro', 'Micro'), ('small', 'Small'), ('medium', 'Medium'), ('large', 'Large')], max_length=10, verbose_name='size')),
-                ('territory', models.CharField(blank=True, max_length=80, verbose_name='territory')),
-                ('province', models.CharField(blank=True, max_length=40, verbose_name='province')),
-                ('city', models.CharField(blank=True, max_length=60, verbose_name='city')),
-                ('address', models.CharField(blank=True, max_length=255, verbose_name='address')),
-                ('postal_code', models.CharField(blank=True, max_length=12, verbose_name='postal code')),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='latitude')),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='longitude')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('source_channel', models.CharField(blank=True, choices=[('acquaintance', 'People you know'), ('customer_referral', 'Referral by a customer'), ('partner_referral', 'Referral by a partner'), ('business_contact', 'Business contacts'), ('public_statistics', 'Public statistics'), ('directory', 'Directories and yellow pages'), ('publication', 'Newspapers and trade publications'), ('internet', 'Internet (search, industry sites, B2B)'), ('advertising', 'Advertising'), ('trade_show', 'Trade shows'), ('association', 'Associations'), ('cold_call', 'Cold calls'), ('walk_in', 'Walk-ins'), ('other', 'Other')], max_length=20, verbose_name='source channel')),
-                ('competitor', models.CharField(blank=True, help_text="For a competitor's customer: whose customer it is now.", max_length=120, verbose_name='competitor')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('credit_limit', models.DecimalField(decimal_places=2, default=0, max_digits=18, verbose_name='credit limit')),
-                ('payment_terms_days', models.PositiveSmallIntegerField(default=30, verbose_name='payment terms (days)')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('first_purchase_on', models.DateField(blank=True, null=True, verbose_name='first purchase')),
-                ('last_purchase_on', models.DateField(blank=True, db_index=True, null=True, verbose_name='last purchase')),
-                ('purchase_count', models.PositiveIntegerField(default=0, verbose_name='purchases')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner rep')),
-                ('region', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.orgunit', verbose_name='region')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(db_index=True, max_length=40, verbose_name="customer code"),
+                ),
+                ("name", models.CharField(db_index=True, max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("business", "Business customer"),
+                            ("consumer", "Consumer customer"),
+                        ],
+                        default="business",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("industry", models.CharField(blank=True, max_length=80, verbose_name="industry")),
+                (
+                    "ownership",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("state_owned", "State-owned"),
+                            ("private", "Private"),
+                            ("foreign", "Foreign-invested"),
+                            ("collective", "Collective"),
+                            ("individual", "Individual"),
+                        ],
+                        max_length=15,
+                        verbose_name="ownership",
+                    ),
+                ),
+                (
+                    "size",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("micro", "Micro"),
+                            ("small", "Small"),
+                            ("medium", "Medium"),
+                            ("large", "Large"),
+                        ],
+                        max_length=10,
+                        verbose_name="size",
+                    ),
+                ),
+                (
+                    "territory",
+                    models.CharField(blank=True, max_length=80, verbose_name="territory"),
+                ),
+                ("province", models.CharField(blank=True, max_length=40, verbose_name="province")),
+                ("city", models.CharField(blank=True, max_length=60, verbose_name="city")),
+                ("address", models.CharField(blank=True, max_length=255, verbose_name="address")),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=12, verbose_name="postal code"),
+                ),
+                (
+                    "latitude",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=9,
+                        null=True,
+                        verbose_name="latitude",
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=9,
+                        null=True,
+                        verbose_name="longitude",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                (
+                    "source_channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("acquaintance", "People you know"),
+                            ("customer_referral", "Referral by a customer"),
+                            ("partner_referral", "Referral by a partner"),
+                            ("business_contact", "Business contacts"),
+                            ("public_statistics", "Public statistics"),
+                            ("directory", "Directories and yellow pages"),
+                            ("publication", "Newspapers and trade publications"),
+                            ("internet", "Internet (search, industry sites, B2B)"),
+                            ("advertising", "Advertising"),
+                            ("trade_show", "Trade shows"),
+                            ("association", "Associations"),
+                            ("cold_call", "Cold calls"),
+                            ("walk_in", "Walk-ins"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="source channel",
+                    ),
+                ),
+                (
+                    "competitor",
+                    models.CharField(
+                        blank=True,
+                        help_text="For a competitor's customer: whose customer it is now.",
+                        max_length=120,
+                        verbose_name="competitor",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "credit_limit",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=18, verbose_name="credit limit"
+                    ),
+                ),
+                (
+                    "payment_terms_days",
+                    models.PositiveSmallIntegerField(
+                        default=30, verbose_name="payment terms (days)"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="CNY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "first_purchase_on",
+                    models.DateField(blank=True, null=True, verbose_name="first purchase"),
+                ),
+                (
+                    "last_purchase_on",
+                    models.DateField(
+                        blank=True, db_index=True, null=True, verbose_name="last purchase"
+                    ),
+                ),
+                (
+                    "purchase_count",
+                    models.PositiveIntegerField(default=0, verbose_name="purchases"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner rep",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.orgunit",
+                        verbose_name="region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical customer',
-                'verbose_name_plural': 'historical customers',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical customer",
+                "verbose_name_plural": "historical customers",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('role', models.CharField(choices=[('decision_maker', 'Decision maker'), ('handler', 'Handler'), ('finance', 'Finance'), ('technical', 'Technical'), ('other', 'Other')], default='other', max_length=20, verbose_name='role')),
-                ('title', models.CharField(blank=True, max_length=80, verbose_name='job title')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('birthday_calendar', models.CharField(choices=[('solar', 'Solar (Gregorian)'), ('lunar', 'Lunar')], default='solar', max_length=5, verbose_name='birthday calendar')),
-                ('birth_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='birth year')),
-                ('birth_month', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='birth month')),
-                ('birth_day', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='birth day')),
-                ('birth_month_is_leap', models.BooleanField(default=False, verbose_name='leap month (lunar)')),
-                ('preferences', models.TextField(blank=True, verbose_name='preferences')),
-                ('is_primary', models.BooleanField(default=False, verbose_name='primary contact')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='customers.customer', verbose_name='customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("decision_maker", "Decision maker"),
+                            ("handler", "Handler"),
+                            ("finance", "Finance"),
+                            ("technical", "Technical"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=80, verbose_name="job title")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                (
+                    "birthday_calendar",
+                    models.CharField(
+                        choices=[("solar", "Solar (Gregorian)"), ("lunar", "Lunar")],
+                        default="solar",
+                        max_length=5,
+                        verbose_name="birthday calendar",
+                    ),
+                ),
+                (
+                    "birth_year",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="birth year"
+                    ),
+                ),
+                (
+                    "birth_month",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="birth month"
+                    ),
+                ),
+                (
+                    "birth_day",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="birth day"
+                    ),
+                ),
+                (
+                    "birth_month_is_leap",
+                    models.BooleanField(default=False, verbose_name="leap month (lunar)"),
+                ),
+                ("preferences", models.TextField(blank=True, verbose_name="preferences")),
+                ("is_primary", models.BooleanField(default=False, verbose_name="primary contact")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contact',
-                'verbose_name_plural': 'contacts',
-                'ordering': ['customer', '-is_primary', 'name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('birth_month__isnull', True), models.Q(('birth_month__gte', 1), ('birth_month__lte', 12)), _connector='OR'), name='contact_birth_month_valid'), models.CheckConstraint(condition=models.Q(('birth_day__isnull', True), models.Q(('birth_day__gte', 1), ('birth_day__lte', 31)), _connector='OR'), name='contact_birth_day_valid'), models.CheckConstraint(condition=models.Q(('birth_month_is_leap', False), ('birthday_calendar', 'lunar'), _connector='OR'), name='contact_leap_month_only_lunar')],
+                "verbose_name": "contact",
+                "verbose_name_plural": "contacts",
+                "ordering": ["customer", "-is_primary", "name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("birth_month__isnull", True),
+                            models.Q(("birth_month__gte", 1), ("birth_month__lte", 12)),
+                            _connector="OR",
+                        ),
+                        name="contact_birth_month_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("birth_day__isnull", True),
+                            models.Q(("birth_day__gte", 1), ("birth_day__lte", 31)),
+                            _connector="OR",
+                        ),
+                        name="contact_birth_day_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("birth_month_is_leap", False),
+                            ("birthday_calendar", "lunar"),
+                            _connector="OR",
+                        ),
+                        name="contact_leap_month_only_lunar",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['owner', 'code'], name='customer_owner_code'),
+            model_name="customer",
+            index=models.Index(fields=["owner", "code"], name="customer_owner_code"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['kind', 'code'], name='customer_kind_code'),
+            model_name="customer",
+            index=models.Index(fields=["kind", "code"], name="customer_kind_code"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['region', 'code'], name='customer_region_code'),
+            model_name="customer",
+            index=models.Index(fields=["region", "code"], name="customer_region_code"),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.CheckConstraint(condition=models.Q(('credit_limit__gte', 0)), name='customer_credit_limit_not_negative'),
+            model_name="customer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("credit_limit__gte", 0)),
+                name="customer_credit_limit_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.CheckConstraint(condition=models.Q(('first_purchase_on__isnull', True), ('last_purchase_on__gte', models.F('first_purchase_on')), _connector='OR'), name='customer_purchase_dates_ordered'),
+            model_name="customer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("first_purchase_on__isnull", True),
+                    ("last_purchase_on__gte", models.F("first_purchase_on")),
+                    _connector="OR",
+                ),
+                name="customer_purchase_dates_ordered",
+            ),
         ),
     ]
