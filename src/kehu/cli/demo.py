@@ -74,6 +74,15 @@ def demo(
             summary = demo_build(seed=seed, customers=customers, reset=reset, progress=report)
         except KehuError as error:
             progress.stop()
+            if serve_after:
+                # `make demo` twice: the company is there already; serve it as it is.
+                console.print(f"[yellow]{error.message}[/yellow]")
+                console.print(
+                    f"Serving what is there on http://{host}:{port}/ (demo password: "
+                    "kehu-demo). Build anew with [bold]kehu demo --reset[/bold]."
+                )
+                _serve(host=host, port=port, workers=1)
+                return
             console.print(f"[red]{error.message}[/red]")
             console.print(
                 "Serve what is there with [bold]kehu serve[/bold], or build anew with "
