@@ -134,8 +134,11 @@ class Customer(TimeStampedModel):
     first_purchase_on = models.DateField(_("first purchase"), null=True, blank=True)
     last_purchase_on = models.DateField(_("last purchase"), null=True, blank=True, db_index=True)
     purchase_count = models.PositiveIntegerField(_("purchases"), default=0)
+    # Name, city, code and phone normalised for the full-text index (customers/search.py);
+    # written by every write path through search_text_of(), never typed.
+    search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at", "search_text"])
 
     class Meta:
         verbose_name = _("customer")

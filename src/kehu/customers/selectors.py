@@ -35,6 +35,7 @@ from kehu.core.errors import NotFound
 from kehu.core.money import ZERO
 from kehu.customers.lifecycle import lifecycle_q
 from kehu.customers.models import Contact, Customer
+from kehu.customers.search import customer_search_q
 from kehu.receivables.models import Invoice, Payment, PaymentAllocation
 from kehu.sales.models import PURCHASE_STATES, Order, OrderLine, Return
 from kehu.service.models import Activity
@@ -110,13 +111,10 @@ def customer_list(
     """The filtered, sorted list; `sort` is a key of SORTABLE_FIELDS, '-' for descending."""
     queryset = customers_visible_to(user).select_related("owner", "region")
     if search:
-        term = search.strip()
-        queryset = queryset.filter(
-            Q(code__istartswith=term)
-            | Q(name__icontains=term)
-            | Q(phone__contains=term)
-            | Q(city__icontains=term)
-        )
+        # Through the full-text index on name, city, code and phone (customers/search.py):
+        # the term as a phrase of characters/words, its last word a prefix, so a code prefix
+        # ("C00001") is found there too.
+        queryset = queryset.filter(customer_search_q(search.strip()))
     if kind:
         queryset = queryset.filter(kind=kind)
     if lifecycle:

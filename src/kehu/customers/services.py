@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from kehu.accounts.models import User
 from kehu.core.errors import PermissionDenied, ValidationFailed
 from kehu.customers.models import BirthdayCalendar, Contact, Customer
+from kehu.customers.search import SEARCHED_FIELDS, search_text_of
 from kehu.sales.models import PURCHASE_STATES, Order
 
 CUSTOMER_EDITABLE_FIELDS = frozenset(
@@ -63,6 +64,9 @@ def customer_create(
     if Customer.objects.filter(code=code).exists():
         raise ValidationFailed(f"customer code {code!r} is taken", detail={"field": "code"})
     customer = Customer(code=code, name=name.strip(), owner=owner, **fields)
+    customer.search_text = search_text_of(
+        name=customer.name, city=customer.city, code=customer.code, phone=customer.phone
+    )
     customer._history_user = actor  # type: ignore[attr-defined]
     customer.full_clean(exclude=["tags"])
     customer.save()
@@ -81,6 +85,11 @@ def customer_update(
         return customer
     for name in changed:
         setattr(customer, name, fields[name])
+    if SEARCHED_FIELDS.intersection(changed):
+        customer.search_text = search_text_of(
+            name=customer.name, city=customer.city, code=customer.code, phone=customer.phone
+        )
+        changed.append("search_text")
     customer.full_clean(exclude=["tags"])
     customer._history_user = actor  # type: ignore[attr-defined]
     customer._change_reason = reason  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from kehu.customers.models import (
     Ownership,
     SourceChannel,
 )
+from kehu.customers.search import search_text_of
 from kehu.demo import names
 from kehu.demo.context import BuildContext, rank_within, segment_index
 from kehu.demo.reference import (
@@ -396,11 +397,13 @@ def customer_columns(
     created_seconds = ctx.office_seconds(rng, n)
     stamps = writer.datetimes(draw.created_day, created_seconds)
     size_codes = [str(SIZES[s]) if s >= 0 else "" for s in draw.size.tolist()]
+    codes = [f"C{number:07d}" for number in draw.numbers.tolist()]
+    phones = [land if b else mob for b, land, mob in zip(business, landline, mobile, strict=True)]
     return {
         "id": draw.ids,
         "created_at": stamps,
         "updated_at": stamps,
-        "code": [f"C{number:07d}" for number in draw.numbers.tolist()],
+        "code": codes,
         "name": draw.names,
         "kind": [str(CustomerKind.BUSINESS if b else CustomerKind.CONSUMER) for b in business],
         "industry": [
@@ -424,9 +427,7 @@ def customer_columns(
         ],
         "latitude": writer.coordinate(latitude),
         "longitude": writer.coordinate(longitude),
-        "phone": [
-            land if b else mob for b, land, mob in zip(business, landline, mobile, strict=True)
-        ],
+        "phone": phones,
         "email": email,
         "source_channel": draw.source_channel,
         "competitor": [
@@ -441,12 +442,16 @@ def customer_columns(
         "first_purchase_on": writer.dates(first_purchase, null_below=0),
         "last_purchase_on": writer.dates(last_purchase, null_below=0),
         "purchase_count": purchase_count,
+        "search_text": [
+            search_text_of(name=name, city=city, code=code, phone=phone)
+            for name, city, code, phone in zip(draw.names, city_label, codes, phones, strict=True)
+        ],
     }
 
 
 def historical_columns(customer: dict[str, Any]) -> dict[str, Any]:
     """The 'created' history row of each card, as django-simple-history would have written."""
-    skip = {"created_at", "updated_at"}
+    skip = {"created_at", "updated_at", "search_text"}
     rows = {name: values for name, values in customer.items() if name not in skip}
     count = len(customer["id"])  # type: ignore[arg-type]
     rows["history_date"] = customer["created_at"]

@@ -27,6 +27,7 @@ from kehu.accounts.models import Role, User
 from kehu.catalog.models import Product, ProductCategory
 from kehu.core.money import CENT, ZERO
 from kehu.customers.models import Customer, CustomerKind
+from kehu.customers.search import search_text_of
 from kehu.customers.services import customer_purchase_stats_refresh
 from kehu.imports import bulk
 from kehu.imports.kinds.base import Context, Counts, Plan, in_chunks
@@ -223,6 +224,10 @@ def _write(
             )
             for code in new_codes[start : start + 2_000]
         ]
+        for customer in batch:
+            customer.search_text = search_text_of(
+                name=customer.name, city="", code=customer.code, phone=""
+            )
         bulk_create_with_history(
             batch,
             Customer,

@@ -89,8 +89,8 @@ class PaymentPageOut(Schema):
 
 
 class ChaseListQuery(Schema):
-    person_id: int | None = Field(None, ge=1, description="only customers of this owner rep")
-    level_id: int | None = Field(None, ge=1, description="only customers at this dunning level")
+    person_id: Id | None = Field(None, description="only customers of this owner rep")
+    level_id: Id | None = Field(None, description="only customers at this dunning level")
 
 
 class ChaseInvoiceOut(Schema):

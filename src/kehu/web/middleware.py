@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import resolve_url
 from django.views.i18n import set_language
 from django_htmx.http import HttpResponseClientRedirect
@@ -40,3 +42,19 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
             )
             return HttpResponseClientRedirect(login["Location"])
         return super().handle_no_permission(request, view_func)
+
+
+class ChineseFirstLocaleMiddleware(LocaleMiddleware):
+    """Chinese (zh-Hans) unless the person chose another language with the switch.
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language first; Kehu's users
+    work in Chinese on browsers set to anything, so only the language cookie (set by the
+    switch) overrides the default on pages, unless KEHU["HONOUR_BROWSER_LANGUAGE"] is true.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        # The JSON API follows Accept-Language: a client that asks for a language means it.
+        is_api = request.path.startswith("/api/")
+        if not is_api and not settings.KEHU.get("HONOUR_BROWSER_LANGUAGE", False):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        super().process_request(request)

@@ -2,6 +2,7 @@ import factory
 
 from kehu.accounts.tests.factories import UserFactory
 from kehu.customers.models import Contact, Customer, CustomerKind
+from kehu.customers.search import search_text_of
 
 
 class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
@@ -13,6 +14,15 @@ class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     name = factory.Sequence(lambda n: f"客户{n}有限公司")
     kind = CustomerKind.BUSINESS
     owner = factory.SubFactory(UserFactory)
+    # As every write path does (customers/search.py): the text the search index holds.
+    search_text = factory.LazyAttribute(
+        lambda customer: search_text_of(
+            name=customer.name,
+            city=getattr(customer, "city", ""),
+            code=customer.code,
+            phone=getattr(customer, "phone", ""),
+        )
+    )
 
 
 class ContactFactory(factory.django.DjangoModelFactory[Contact]):

@@ -24,6 +24,7 @@ from kehu.customers.models import (
     SourceChannel,
     Tag,
 )
+from kehu.customers.search import SEARCHED_FIELDS, search_text_of
 from kehu.imports.kinds.base import (
     REPORT_EVERY,
     Cells,
@@ -52,6 +53,12 @@ WRITE_BATCH = 1_000
 
 def _text(field_name: str) -> Callable[[str], str]:
     return partial(parse_text, max_length=max_length_of(Customer, field_name))
+
+
+def _search_text(customer: Customer) -> str:
+    return search_text_of(
+        name=customer.name, city=customer.city, code=customer.code, phone=customer.phone
+    )
 
 
 def field_parsers(mapped: MappedTable) -> list[tuple[str, str, Callable[[str], Any]]]:
@@ -161,7 +168,9 @@ def plan(mapped: MappedTable, errors: RowErrors, context: Context) -> Plan:
                 )
                 counts["customers"].refused += 1
                 continue
-            new.append(Customer(code=code, currency=default_currency(), **values))
+            customer = Customer(code=code, currency=default_currency(), **values)
+            customer.search_text = _search_text(customer)
+            new.append(customer)
             new_tags.append(tags or [])
             counts["customers"].created += 1
             continue
@@ -172,6 +181,9 @@ def plan(mapped: MappedTable, errors: RowErrors, context: Context) -> Plan:
         }
         for attribute in fields:
             setattr(customer, attribute, values[attribute])
+        if SEARCHED_FIELDS.intersection(fields):
+            customer.search_text = _search_text(customer)
+            fields.add("search_text")
         tags_change = tags is not None and set(tags) != current_tags.get(customer.pk, set())
         if tags_change:
             retagged[customer.pk] = tags

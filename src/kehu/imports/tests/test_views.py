@@ -6,6 +6,7 @@ import io
 
 import fastexcel
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kehu.customers.models import Customer
@@ -20,7 +21,9 @@ BAD = "客户编码,客户名称,业务员\r\nC1,甲公司,rep\r\nC2,乙公司,g
 
 def _upload(client, content, *, name="客户.csv", **fields):
     data = {"kind": "customers", "file": SimpleUploadedFile(name, content), **fields}
-    return client.post(URL, data, HTTP_ACCEPT_LANGUAGE="en")
+    # Pages are Chinese until the person picks English with the switch (its cookie).
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client.post(URL, data)
 
 
 @pytest.mark.parametrize(
