@@ -52,11 +52,13 @@ messages: install
 openapi: install
 	$(BIN)/python manage.py export_openapi --settings=kehu.config.settings.test
 
+# Benchmarks keep their data in bench/data (gitignored); BENCH_POSTGRES adds a PostgreSQL run.
+BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432/kehu_bench
 bench-import: install
-	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_import.py --data bench/data/import --postgres $(BENCH_POSTGRES)_import
 
 bench-pages: install
-	$(BIN)/python bench/bench_customer_pages.py
+	$(BIN)/python bench/bench_customer_pages.py --data bench/data/pages
 
 constraints:
 	$(BIN)/pip freeze --exclude-editable | grep -v '^kehu' > constraints.txt.new
