@@ -40,7 +40,7 @@ lint: install
 	$(BIN)/ruff check src bench
 	$(BIN)/ruff format --check src bench
 	$(BIN)/lint-imports
-	$(BIN)/python manage.py makemigrations --check --dry-run --settings=kehu.config.settings.test
+	env -u KEHU_TEST_DATABASE_URL $(BIN)/python manage.py makemigrations --check --dry-run --settings=kehu.config.settings.test
 
 typecheck: install
 	$(BIN)/mypy src
