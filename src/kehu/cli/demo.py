@@ -109,11 +109,18 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve Kehu with Granian (WSGI); static files are served by the app itself."""
+    """Serve Kehu with Granian (WSGI); static files are served by the app itself.
+
+    Applies pending migrations first, so that an upgraded Kehu never serves an old schema.
+    """
     _production_defaults()
     from kehu.cli.main import setup_django
 
     setup_django()
+    from django.core.management import call_command
+
+    with console.status("Migrating the database…"):
+        call_command("migrate", interactive=False, verbosity=0)
     _serve(host=host, port=port, workers=workers)
 
 
