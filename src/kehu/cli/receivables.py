@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 receivables_app = typer.Typer(
-    help="Receivables 应收账款: aging as of a date.", no_args_is_help=True
+    help="Receivables 应收账款: aging as of a date, statements of account.", no_args_is_help=True
 )
 
 GROUPINGS = {"company", "region", "team", "rep", "customer", "year", "pyramid"}
@@ -103,6 +103,52 @@ def aging(
         f"{report.invoice_count:,}",
     )
     Console().print(table)
+
+
+@receivables_app.command("statement")
+def statement(
+    customer_code: Annotated[str, typer.Argument(help="the customer's code")],
+    date_from: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")],
+    date_to: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD")],
+    out: Annotated[Path, typer.Option("--out", help="the file to write: .pdf or .xlsx")],
+) -> None:
+    """A customer's statement of account 对账单 for a period, as .pdf or .xlsx.
+
+    Run as the whole company (no user filter): the command line is an operator's tool.
+    """
+    from kehu.cli.main import setup_django
+
+    setup_django()
+    from kehu.accounts.models import Role, User
+    from kehu.core.errors import KehuError
+    from kehu.customers.models import Customer
+    from kehu.receivables.statements import statement_for, statement_pdf, statement_xlsx
+
+    suffix = out.suffix.lower()
+    if suffix not in {".pdf", ".xlsx"}:
+        raise _fail(f"--out {out}: the file name must end in .pdf or .xlsx")
+    dates = []
+    for option, raw in (("--from", date_from), ("--to", date_to)):
+        try:
+            dates.append(dt.date.fromisoformat(raw))
+        except ValueError as error:
+            raise _fail(f"{option} {raw!r} is not a date (YYYY-MM-DD)") from error
+    customer = Customer.objects.filter(code=customer_code).first()
+    if customer is None:
+        raise _fail(f"no customer with the code {customer_code!r}")
+    operator = User(username="cli", role=Role.FINANCE, is_active=True)
+    try:
+        result = statement_for(user=operator, customer_id=customer.pk, start=dates[0], end=dates[1])
+        body = statement_pdf(result) if suffix == ".pdf" else statement_xlsx(result)
+    except KehuError as error:
+        raise _fail(error.message) from error
+    out.write_bytes(body)
+    Console().print(
+        f"{customer.code} {customer.name} {result.start} – {result.end}: "
+        f"opening {result.opening_balance:,.2f}, {len(result.lines)} lines, "
+        f"closing {result.closing_balance:,.2f} → {out}",
+        highlight=False,
+    )
 
 
 def _write_xlsx(report, path: Path) -> None:  # type: ignore[no-untyped-def]

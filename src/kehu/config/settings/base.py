@@ -139,6 +139,8 @@ TASKS = {
 # Business defaults (domain.md); every default is a setting a company can change.
 KEHU = {
     "CURRENCY": env_str("KEHU_CURRENCY", "CNY"),
+    # The name printed on statements and forms.
+    "COMPANY_NAME": env_str("KEHU_COMPANY_NAME", ""),
     # Lifecycle (domain §2): no purchase within this many days → inactive; within the
     # longer window → lost.
     "INACTIVE_AFTER_DAYS": 365,
