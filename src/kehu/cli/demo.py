@@ -99,6 +99,7 @@ def demo(
     for label, count in summary.counts.items():
         counts.add_row(label, f"{count:,}")
     console.print(counts)
+    _first_value_snapshot(customers=customers)
     console.print(_logins_table(summary.logins, host=host, port=port))
     if serve_after:
         _serve(host=host, port=port, workers=1)
@@ -122,6 +123,25 @@ def serve(
     with console.status("Migrating the database…"):
         call_command("migrate", interactive=False, verbosity=0)
     _serve(host=host, port=port, workers=workers)
+
+
+# Above this size the first value snapshot is left to `kehu analyze` (it is a benchmark then).
+SNAPSHOT_ON_BUILD_UP_TO = 100_000
+
+
+def _first_value_snapshot(*, customers: int) -> None:
+    """Compute the last closed quarter's value snapshot so the value reports have data."""
+    if customers > SNAPSHOT_ON_BUILD_UP_TO:
+        console.print("Compute the value snapshot with [bold]kehu analyze[/bold].")
+        return
+    from kehu.value.services import value_snapshot_compute
+
+    with console.status("Computing the value snapshot of the last closed quarter…"):
+        snapshot = value_snapshot_compute()
+    console.print(
+        f"Value snapshot {snapshot.period} ({snapshot.engine}): "
+        f"{snapshot.customer_count:,} customers in {snapshot.seconds or 0:.1f} s"
+    )
 
 
 def _production_defaults() -> None:
