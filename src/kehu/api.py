@@ -126,6 +126,7 @@ def _register_routers() -> None:
     from kehu.receivables.api import router as receivables_router
     from kehu.sales.api import router as sales_router
     from kehu.service.api import router as service_router
+    from kehu.value.api import router as value_router
 
     for router in (
         accounts_router,
@@ -134,6 +135,7 @@ def _register_routers() -> None:
         receivables_router,
         service_router,
         catalog_router,
+        value_router,
     ):
         api.add_router("", router)
 

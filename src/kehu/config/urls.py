@@ -10,5 +10,6 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("imports/", include("kehu.imports.urls")),
     path("receivables/", include("kehu.receivables.urls")),
+    path("value/", include("kehu.value.urls")),
     path("", include("kehu.web.urls")),
 ]

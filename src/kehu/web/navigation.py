@@ -63,6 +63,13 @@ NAVIGATION: tuple[NavigationItem, ...] = (
         url_name="receivables:aging",
         path="receivables/",
     ),
+    NavigationItem(
+        key="value",
+        label=_("Customer value"),  # 客户价值
+        icon="chart",
+        url_name="value:pyramid",
+        path="value/",
+    ),
     NavigationItem(key="api", label=_("API docs"), icon="code", path="api/docs"),
 )
 

@@ -88,6 +88,10 @@ ENDPOINTS = {
     "product": ("get", "/api/products/{product}", None, lambda role: 200),
     "chase list": ("get", "/api/receivables/chase-list", None, lambda role: 200),
     "provision matrix": ("get", "/api/receivables/provision-matrix", None, _finance_reads),
+    # No value snapshot in this world: every signed-in role gets the same 404 ("run kehu
+    # analyze"); what a rep sees of a snapshot is tested in value/tests/test_views_reports.py.
+    "value pyramid": ("get", "/api/value/pyramid", None, lambda role: 404),
+    "value concentration": ("get", "/api/value/concentration", None, lambda role: 404),
     "east notes": (
         "get",
         "/api/customers/{east}/collection-notes",
@@ -233,7 +237,7 @@ def test_permission_matrix(client, organisation, world, role, endpoint):
 
 
 # The apps whose endpoints answer by the customer-visibility rule this matrix checks.
-MATRIX_TAGS = {"accounts", "customers", "sales", "receivables", "service", "catalog"}
+MATRIX_TAGS = {"accounts", "customers", "sales", "receivables", "service", "catalog", "value"}
 
 
 def test_the_matrix_covers_every_operation_of_these_apps():

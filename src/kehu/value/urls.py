@@ -1,0 +1,13 @@
+"""Value report pages, mounted at /value/."""
+
+from django.urls import path
+
+from kehu.value import views
+
+app_name = "value"
+
+urlpatterns = [
+    path("", views.pyramid_page, name="pyramid"),
+    path("pyramid.xlsx", views.pyramid_export, name="pyramid_export"),
+    path("concentration/", views.concentration_page, name="concentration"),
+]
