@@ -140,7 +140,6 @@ class PaymentAllocation(models.Model):
         verbose_name = _("payment allocation")
         verbose_name_plural = _("payment allocations")
         indexes = [
-            models.Index(fields=["invoice", "allocated_on"], name="allocation_invoice"),
             # Covers the aging as of a date (receivables/aging.py): no table lookups.
             models.Index(
                 fields=["invoice", "allocated_on", "reversed_on", "amount"],
