@@ -122,6 +122,7 @@ def _register_routers() -> None:
     its own app, under /customers/{id}/...)."""
     from kehu.accounts.api import router as accounts_router
     from kehu.catalog.api import router as catalog_router
+    from kehu.credit.api import routers as credit_routers
     from kehu.customers.api import router as customers_router
     from kehu.receivables.api import router as receivables_router
     from kehu.sales.api import router as sales_router
@@ -136,6 +137,7 @@ def _register_routers() -> None:
         service_router,
         catalog_router,
         value_router,
+        *credit_routers,
     ):
         api.add_router("", router)
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("imports/", include("kehu.imports.urls")),
     path("receivables/", include("kehu.receivables.urls")),
     path("value/", include("kehu.value.urls")),
+    path("credit/", include("kehu.credit.urls")),
     path("", include("kehu.web.urls")),
 ]

@@ -12,6 +12,8 @@ from kehu.core.money import MoneyField, currency_field
 
 class OrderState(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    # Waiting in the credit hold queue: confirmed on credit beyond what credit allows.
+    CREDIT_HOLD = "held", _("Held for credit")
     CONFIRMED = "confirmed", _("Confirmed")
     DELIVERED = "delivered", _("Delivered")
     INVOICED = "invoiced", _("Invoiced")

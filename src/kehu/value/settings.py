@@ -10,11 +10,11 @@ numbers. Every key is checked by `validate_settings`.
 
 from __future__ import annotations
 
-import copy
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from kehu.core.errors import ValidationFailed
+from kehu.core.layered_settings import merge as layered_merge
 
 MEASURES = ("gross_profit", "revenue")
 
@@ -129,22 +129,9 @@ def _weights(values: dict[str, Any], key: str) -> None:
         )
 
 
-def merge(base: dict[str, Any], changes: dict[str, Any], path: str = "") -> dict[str, Any]:
+def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """A copy of `base` with `changes` laid over it; unknown keys are refused."""
-    merged = copy.deepcopy(base)
-    for key, value in changes.items():
-        where = f"{path}{key}"
-        if key not in base:
-            raise ValidationFailed(f"unknown value setting {where!r}", detail={"field": where})
-        if isinstance(base[key], dict):
-            if not isinstance(value, dict):
-                raise ValidationFailed(
-                    f"value setting {where} must be a mapping", detail={"field": where}
-                )
-            merged[key] = merge(base[key], value, f"{where}.")
-        else:
-            merged[key] = value
-    return merged
+    return layered_merge(base, changes, label="value setting")
 
 
 def validate_settings(values: dict[str, Any]) -> dict[str, Any]:

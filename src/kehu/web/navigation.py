@@ -70,6 +70,13 @@ NAVIGATION: tuple[NavigationItem, ...] = (
         url_name="value:pyramid",
         path="value/",
     ),
+    NavigationItem(
+        key="credit",
+        label=_("Credit"),  # 信用管理
+        icon="shield",
+        url_name="credit:overview",
+        path="credit/",
+    ),
     NavigationItem(key="api", label=_("API docs"), icon="code", path="api/docs"),
 )
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "kehu.service",
     "kehu.imports",
     "kehu.value",
+    "kehu.credit",
     "kehu.web",
 ]
 

@@ -1,0 +1,5 @@
+"""Credit API: ratings (its schemas live beside the endpoints)."""
+
+from ninja import Router
+
+router = Router(tags=["credit"])

@@ -1,0 +1,1 @@
+"""Reads of credit management, one module per area; every read a user triggers takes the user."""

@@ -1,0 +1,12 @@
+"""Credit pages, mounted at /credit/. Each area's module declares its own url patterns."""
+
+from kehu.credit.views import accountability, holds, lines, ratings
+
+app_name = "credit"
+
+urlpatterns = [
+    *ratings.urlpatterns,
+    *lines.urlpatterns,
+    *holds.urlpatterns,
+    *accountability.urlpatterns,
+]

@@ -1,0 +1,5 @@
+"""Credit pages: ratings. `urlpatterns` is included by credit/urls.py."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
