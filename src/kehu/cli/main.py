@@ -30,9 +30,9 @@ def migrate() -> None:
 
 
 def _register() -> None:
-    from kehu.cli import clv, demo, imports, receivables, users, value
+    from kehu.cli import clv, credit, demo, imports, receivables, users, value
 
-    for module in (clv, demo, imports, receivables, users, value):
+    for module in (clv, credit, demo, imports, receivables, users, value):
         module.register(app)
 
 
