@@ -9,6 +9,7 @@ from django import template
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -131,3 +132,13 @@ def page_window(number: int, num_pages: int, around: int = 2) -> list[int | None
 @register.simple_tag
 def page_numbers(page_obj) -> list[int | None]:  # type: ignore[no-untyped-def]
     return page_window(page_obj.number, page_obj.paginator.num_pages)
+
+
+@register.filter
+def css_string(value: object) -> str:
+    """Text for the inside of a double-quoted CSS string (a PDF page footer's `content`):
+    backslashes, quotes, angle brackets and line breaks as CSS hex escapes. (escapejs gives
+    JavaScript escapes such as \\u002D, which CSS reads as the letters "u002D".)"""
+    text = str(value)
+    escaped = "".join(f"\\{ord(char):x} " if char in '\\"<>\n\r' else char for char in text)
+    return mark_safe(escaped)  # noqa: S308 - every character that could end the string is escaped
