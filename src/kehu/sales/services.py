@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -12,6 +13,9 @@ from kehu.accounts.models import User
 from kehu.catalog.models import Product
 from kehu.core.errors import Conflict, ValidationFailed
 from kehu.core.money import CENT
+from kehu.credit.models import CreditCheck, CreditCheckPoint, CreditCheckResult, HoldState
+from kehu.credit.selectors.settings import credit_settings_current
+from kehu.credit.services.checks import order_credit_check
 from kehu.customers.models import Customer
 from kehu.customers.services import customer_purchase_stats_refresh
 from kehu.sales.models import (
@@ -78,7 +82,15 @@ def order_create(
     payment_method: str = PaymentMethod.CREDIT,
     owner: User | None = None,
     actor: User | None = None,
+    credit_check: bool | None = None,
 ) -> Order:
+    """Write an order with its lines and totals.
+
+    A new order confirmed on credit is credit-checked when the settings check at confirmation
+    (see `_credit_check_values` for when the check runs); when the check holds it, the order is
+    written in state "held" (OrderState.CREDIT_HOLD) and waits in the credit hold queue — it is
+    returned, never refused or lost.
+    """
     if not lines:
         raise ValidationFailed("an order needs at least one line", detail={"field": "lines"})
     if state not in OrderState.values:
@@ -120,14 +132,56 @@ def order_create(
     order.total_amount = sum((row.amount for row in rows), Decimal("0.00"))
     order.total_cost = sum((row.cost for row in rows), Decimal("0.00"))
     order.save(update_fields=["total_amount", "total_cost"])
-    if state in PURCHASE_STATES:
+    values = (
+        _credit_check_values(
+            order=order, checkpoint=CreditCheckPoint.CONFIRM, actor=actor, credit_check=credit_check
+        )
+        if state == OrderState.CONFIRMED
+        else None
+    )
+    if values is not None:
+        check = order_credit_check(
+            order=order, checkpoint=CreditCheckPoint.CONFIRM, actor=actor, values=values
+        )
+        if check.result == CreditCheckResult.HELD:
+            order.state = OrderState.CREDIT_HOLD
+            order.save(update_fields=["state", "updated_at"])
+    if order.state in PURCHASE_STATES:
         _refresh_purchase_stats(customer)
     return order
 
 
-# Which state may follow which: forward along the flow, or cancelled before invoicing.
+# The credit checkpoint of each state an order moves to.
+_CHECKPOINT_OF_STATE = {
+    OrderState.CONFIRMED: CreditCheckPoint.CONFIRM,
+    OrderState.DELIVERED: CreditCheckPoint.DELIVER,
+    OrderState.INVOICED: CreditCheckPoint.INVOICE,
+}
+
+
+def _credit_check_values(
+    *, order: Order, checkpoint: str, actor: User | None, credit_check: bool | None
+) -> dict[str, Any] | None:
+    """The credit settings in force when moving the order checks credit, else None. Whether
+    moving the order to a state checks credit: only orders on credit, only at the
+    checkpoints the credit settings name, and only for a change someone makes — when an
+    `actor` is given (pages, API, CLI) or `credit_check=True`. `credit_check=False`, or no
+    actor and no flag (bulk loads of history: imports, the demo, test ledgers), records the
+    order as it was."""
+    if order.payment_method != PaymentMethod.CREDIT:
+        return None
+    wanted = actor is not None if credit_check is None else credit_check
+    if not wanted:
+        return None
+    values = credit_settings_current()
+    return values if checkpoint in values["check"]["checkpoints"] else None
+
+
+# Which state may follow which: forward along the flow, or cancelled before invoicing. A held
+# order leaves the hold only through credit_hold_release / credit_hold_reject.
 _NEXT_STATES = {
     OrderState.DRAFT: {OrderState.CONFIRMED, OrderState.CANCELLED},
+    OrderState.CREDIT_HOLD: set(),
     OrderState.CONFIRMED: {OrderState.DELIVERED, OrderState.INVOICED, OrderState.CANCELLED},
     OrderState.DELIVERED: {OrderState.INVOICED},
     OrderState.INVOICED: set(),
@@ -137,14 +191,49 @@ _NEXT_STATES = {
 
 @transaction.atomic
 def order_set_state(
-    *, order: Order, state: str, on: dt.date | None = None, actor: User | None = None
+    *,
+    order: Order,
+    state: str,
+    on: dt.date | None = None,
+    actor: User | None = None,
+    credit_check: bool | None = None,
 ) -> Order:
+    """Move the order along its flow. Moving to confirmed, delivered or invoiced checks credit
+    at the checkpoints the settings name (see `_credit_check_values`). When the check holds
+    the order, it is returned without the move: held at confirmation it goes to state "held";
+    held at delivery or invoicing it stays where it is with an open hold. A held order (or one
+    with an open hold) moves only through credit_hold_release / credit_hold_reject."""
     order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.state == OrderState.CREDIT_HOLD:
+        raise Conflict(
+            f"order {order.number} is held for credit: release or reject it in the hold queue",
+            detail={"from": order.state, "to": state},
+        )
     if state not in _NEXT_STATES.get(OrderState(order.state), set()):
         raise Conflict(
             f"order {order.number} cannot go from {order.state} to {state}",
             detail={"from": order.state, "to": state},
         )
+    if CreditCheck.objects.filter(order=order, hold_state=HoldState.OPEN).exists():
+        raise Conflict(
+            f"order {order.number} waits in the credit hold queue: release or reject it there",
+            detail={"from": order.state, "to": state},
+        )
+    checkpoint = _CHECKPOINT_OF_STATE.get(OrderState(state))
+    values = (
+        _credit_check_values(
+            order=order, checkpoint=checkpoint, actor=actor, credit_check=credit_check
+        )
+        if checkpoint is not None
+        else None
+    )
+    if values is not None and checkpoint is not None:
+        check = order_credit_check(order=order, checkpoint=checkpoint, actor=actor, values=values)
+        if check.result == CreditCheckResult.HELD:
+            if checkpoint == CreditCheckPoint.CONFIRM:
+                order.state = OrderState.CREDIT_HOLD
+                order.save(update_fields=["state", "updated_at"])
+            return order
     order.state = state
     fields = ["state", "updated_at"]
     if state == OrderState.DELIVERED:
