@@ -17,6 +17,8 @@ from kehu.catalog.tests.factories import ProductFactory
 from kehu.customers.models import Contact, Customer
 from kehu.customers.tests.factories import ContactFactory, CustomerFactory
 from kehu.receivables.services import invoice_create, write_off_create
+from kehu.sales.models import OrderState
+from kehu.sales.services import OrderLineInput, order_create
 
 ROLES = [
     "anonymous",
@@ -77,6 +79,22 @@ ENDPOINTS = {
     "east contacts": ("get", "/api/customers/{east}/contacts", None, _visible(SEES_EAST, 200)),
     "east contact": ("get", "/api/contacts/{east_contact}", None, _visible(SEES_EAST, 200)),
     "east orders": ("get", "/api/customers/{east}/orders", None, _visible(SEES_EAST, 200)),
+    "enter east order": (
+        "post",
+        "/api/customers/{east}/orders",
+        {
+            "number": "SO-MATRIX",
+            "order_date": "2026-03-01",
+            "lines": [{"product_id": "{product}", "quantity": "1", "unit_price": "10.00"}],
+        },
+        _visible(SEES_EAST, 201),
+    ),
+    "cancel east order": (
+        "post",
+        "/api/orders/{east_order}/state",
+        {"state": "cancelled"},
+        _visible(SEES_EAST, 200),
+    ),
     "east invoices": ("get", "/api/customers/{east}/invoices", None, _visible(SEES_EAST, 200)),
     "east payments": ("get", "/api/customers/{east}/payments", None, _visible(SEES_EAST, 200)),
     "east activities": ("get", "/api/customers/{east}/activities", None, _visible(SEES_EAST, 200)),
@@ -190,12 +208,20 @@ def world(organisation):
         code="E1", owner=organisation.rep, credit_limit=Decimal("1000.00")
     )
     west = CustomerFactory.create(code="W1", owner=organisation.other_rep)
+    product = ProductFactory.create(code="P1")
     return {
         "east": east.pk,
         "west": west.pk,
         "east_contact": ContactFactory.create(customer=east, name="甲").pk,
         "east_write_off": _written_off(east, organisation.finance).pk,
-        "product": ProductFactory.create(code="P1").pk,
+        "product": product.pk,
+        "east_order": order_create(
+            customer=east,
+            number="SO-DRAFT",
+            order_date=dt.date(2026, 3, 1),
+            lines=[OrderLineInput(product=product, quantity=Decimal(1), unit_price=Decimal(10))],
+            state=OrderState.DRAFT,
+        ).pk,
         "rep": organisation.rep.pk,
         "other_rep": organisation.other_rep.pk,
     }
@@ -211,6 +237,20 @@ def _snapshot() -> tuple[list[tuple], list[tuple]]:
     return customers, contacts
 
 
+def _filled(body, world):
+    """The body with "{name}" ids of the world filled in, at any depth."""
+    if isinstance(body, dict):
+        return {
+            key: int(value.format(**world))
+            if key.endswith("_id") and isinstance(value, str)
+            else _filled(value, world)
+            for key, value in body.items()
+        }
+    if isinstance(body, list):
+        return [_filled(item, world) for item in body]
+    return body
+
+
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS))
 @pytest.mark.parametrize("role", ROLES)
 def test_permission_matrix(client, organisation, world, role, endpoint):
@@ -221,10 +261,7 @@ def test_permission_matrix(client, organisation, world, role, endpoint):
     before = _snapshot()
     kwargs = {}
     if body is not None:
-        payload = {
-            key: int(value.format(**world)) if key.endswith("_id") else value
-            for key, value in body.items()
-        }
+        payload = _filled(body, world)
         kwargs = {"data": json.dumps(payload), "content_type": "application/json"}
 
     response = getattr(client, method)(url, **kwargs)
@@ -262,6 +299,7 @@ def _template(url: str) -> str:
         "{east_contact}": "{contact_id}",
         "{product}": "{product_id}",
         "{east_write_off}": "{write_off_id}",
+        "{east_order}": "{order_id}",
     }
     for placeholder, name in names.items():
         url = url.replace(placeholder, name)
