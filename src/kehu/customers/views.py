@@ -30,7 +30,16 @@ COUNT_CAP = 10_000
 TAB_PAGE_SIZE = 20
 # An export is written while the browser waits, at about 7,000 rows a second.
 EXPORT_MAX_ROWS = 200_000
-CARD_TABS = ("profile", "contacts", "orders", "invoices", "payments", "activities", "history")
+CARD_TABS = (
+    "profile",
+    "credit",
+    "contacts",
+    "orders",
+    "invoices",
+    "payments",
+    "activities",
+    "history",
+)
 
 
 def _page_size() -> int:
@@ -249,6 +258,7 @@ def _share(part: Decimal, whole: Decimal) -> int | None:
 def _tabs(counts: selectors.CustomerRecordCounts) -> list[tuple[str, str, int | None]]:
     return [
         ("profile", _("Profile"), None),
+        ("credit", _("Credit"), None),
         ("contacts", _("Contacts"), counts.contacts),
         ("orders", _("Orders"), counts.orders),
         ("invoices", _("Invoices"), counts.invoices),
