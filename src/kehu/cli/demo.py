@@ -100,6 +100,7 @@ def demo(
         counts.add_row(label, f"{count:,}")
     console.print(counts)
     _first_value_snapshot(customers=customers)
+    _credit_side(customers=customers, today=summary.today, seed=seed)
     console.print(_logins_table(summary.logins, host=host, port=port))
     if serve_after:
         _serve(host=host, port=port, workers=1)
@@ -142,6 +143,18 @@ def _first_value_snapshot(*, customers: int) -> None:
         f"Value snapshot {snapshot.period} ({snapshot.engine}): "
         f"{snapshot.customer_count:,} customers in {snapshot.seconds or 0:.1f} s"
     )
+
+
+def _credit_side(*, customers: int, today, seed: int) -> None:  # type: ignore[no-untyped-def]
+    """Lines, surveys, two quarters of ratings, applications, holds and collection notes."""
+    if customers > SNAPSHOT_ON_BUILD_UP_TO:
+        console.print("Rate the customers with [bold]kehu credit rate[/bold].")
+        return
+    from kehu.demo.credit import demo_credit_build
+
+    with console.status("Credit: lines, surveys, ratings, applications and holds…"):
+        counts = demo_credit_build(today=today, seed=seed)
+    console.print("Credit: " + ", ".join(f"{count:,} {label}" for label, count in counts.items()))
 
 
 def _production_defaults() -> None:

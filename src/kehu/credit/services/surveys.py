@@ -199,6 +199,12 @@ def question_choices(indicator: ScorecardIndicator) -> list[tuple[str, str]]:
     return [(str(key), str(labels.get(key, key))) for key in ordered]
 
 
+# The number of disputes (lawsuits, arbitration, serious quarrels over payment) in the last
+# three years: entered in the survey, added to the bad debts Kehu counts (default_template.py).
+DISPUTES_KEY = "disputes"
+MAX_DISPUTES = 999
+
+
 def survey_facts_clean(facts: dict[str, Any]) -> dict[str, str]:
     """The answers, checked against the template in force when there is one. An empty answer
     is no answer (the rating shows it as missing)."""
@@ -209,11 +215,22 @@ def survey_facts_clean(facts: dict[str, Any]) -> dict[str, str]:
         for key, value in facts.items()
         if value is not None and str(value).strip()
     }
+    if DISPUTES_KEY in answers:
+        disputes = answers[DISPUTES_KEY]
+        if not disputes.isdigit() or int(disputes) > MAX_DISPUTES:
+            raise ValidationFailed(
+                _("disputes: %(value)r is not a whole number of disputes 0–%(max)s")
+                % {"value": disputes, "max": MAX_DISPUTES},
+                detail={"field": f"facts.{DISPUTES_KEY}"},
+            )
+        answers[DISPUTES_KEY] = str(int(disputes))
     questions = survey_questions()
     if not questions:
         return answers
     allowed = {question.measure: question for question in questions}
     for key, value in answers.items():
+        if key == DISPUTES_KEY:
+            continue
         question = allowed.get(key)
         if question is None:
             raise ValidationFailed(

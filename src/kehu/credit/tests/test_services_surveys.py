@@ -256,3 +256,16 @@ def test_bad_attachments_are_refused(organisation, east, monkeypatch, name, cont
     assert message in refused.value.message
     assert refused.value.detail == {"field": "file"}
     assert CreditSurveyAttachment.objects.count() == 0
+
+
+def test_the_disputes_count_is_a_whole_number_kept_with_the_answers(db):
+    from kehu.core.errors import ValidationFailed
+    from kehu.credit.services.surveys import survey_facts_clean
+
+    assert survey_facts_clean({"disputes": " 2 "}) == {"disputes": "2"}
+    assert survey_facts_clean({"disputes": 0}) == {"disputes": "0"}
+    assert survey_facts_clean({"disputes": ""}) == {}
+    for bad in ("-1", "1.5", "many", "1000"):
+        with pytest.raises(ValidationFailed) as refused:
+            survey_facts_clean({"disputes": bad})
+        assert refused.value.detail == {"field": "facts.disputes"}

@@ -48,6 +48,8 @@ from kehu.credit.selectors.surveys import (
 from kehu.credit.services import lines as line_services
 from kehu.credit.services.reviews import credit_review_task_close
 from kehu.credit.services.surveys import (
+    DISPUTES_KEY,
+    MAX_DISPUTES,
     SURVEY_FIGURES,
     credit_survey_attachment_add,
     credit_survey_record,
@@ -146,6 +148,15 @@ class SurveyForm(forms.Form):
                 required=False,
                 choices=[("", "—"), *question_choices(question)],
             )
+        self.fields[FACT_PREFIX + DISPUTES_KEY] = forms.IntegerField(
+            label=gettext_lazy("Disputes in the last three years"),
+            required=False,
+            min_value=0,
+            max_value=MAX_DISPUTES,
+            help_text=gettext_lazy(
+                "Lawsuits, arbitration and serious quarrels over payment; blank when unknown"
+            ),
+        )
         self.fields["bank_opinion"] = forms.CharField(
             label=gettext_lazy("The bank's opinion"),
             required=False,
@@ -171,7 +182,8 @@ class SurveyForm(forms.Form):
         return [self[name] for name in SURVEY_FIGURES]
 
     def fact_fields(self) -> list[forms.BoundField]:
-        return [self[FACT_PREFIX + question.measure] for question in self.questions]
+        questions = [self[FACT_PREFIX + question.measure] for question in self.questions]
+        return [*questions, self[FACT_PREFIX + DISPUTES_KEY]]
 
     def other_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in ("bank_opinion", "notes", "statements", "bank_letter")]
@@ -277,7 +289,11 @@ def survey_detail(request: HttpRequest, survey_id: int) -> HttpResponse:
     for key, value in survey.facts.items():
         question = questions.get(key)
         labels = dict(question_choices(question)) if question is not None else {}
-        facts.append((question.name if question is not None else key, labels.get(value, value)))
+        if key == DISPUTES_KEY:
+            name = _("Disputes in the last three years")
+        else:
+            name = question.name if question is not None else key
+        facts.append((name, labels.get(value, value)))
     context = {
         "survey": survey,
         "customer": survey.customer,
