@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.accounts.models import ApprovalAuthority, Role, User
 from kehu.accounts.services import DEFAULT_AUTHORITY
@@ -420,7 +421,14 @@ def rating_sheet_xlsx(rating: CreditRating) -> bytes:
         ]
     )
     sheet.header(
-        [_("Group"), _("Indicator"), _("Max points"), _("Value"), _("Points"), _("Missing")]
+        [
+            pgettext("scorecard", "Group"),
+            _("Indicator"),
+            _("Max points"),
+            _("Value"),
+            _("Points"),
+            _("Missing"),
+        ]
     )
     for group in context["groups"]:
         sheet.row([group.name, "", group.max_points, "", group.points, ""], bold=True)

@@ -545,7 +545,7 @@ class CreditLine(TimeStampedModel):
         related_name="credit_lines",
         verbose_name=_("credit group"),
     )
-    amount = MoneyField(_("line"))
+    amount = MoneyField(_("credit line"))
     currency = currency_field()
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
     valid_from = models.DateField(_("valid from"))
@@ -862,7 +862,7 @@ class CreditCheck(models.Model):
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     order_amount = MoneyField(_("order amount"))
     exposure = MoneyField(_("exposure"))
-    line_amount = MoneyField(_("line"), null=True, blank=True)
+    line_amount = MoneyField(_("credit line"), null=True, blank=True)
     secured_amount = MoneyField(_("secured"), default=0)
     group_exposure = MoneyField(_("group exposure"), null=True, blank=True)
     group_line_amount = MoneyField(_("group line"), null=True, blank=True)

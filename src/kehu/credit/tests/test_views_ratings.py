@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from django.test.utils import override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from kehu.credit.default_template import DEFAULT_TEMPLATE
 from kehu.credit.models import CreditEvent, CreditRating, ScorecardTemplate
@@ -44,6 +45,14 @@ def _register(organisation, count, *, start=0):
         purchase_count=1,
     )  # fmt: skip
     return customers, west
+
+
+@pytest.fixture(autouse=True)
+def english(client, settings):
+    """Pages in English (the source language); the Chinese catalogue is checked elsewhere."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
