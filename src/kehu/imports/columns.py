@@ -536,11 +536,13 @@ def _choice_words(choices: type[models.TextChoices]) -> dict[str, str]:
     return words
 
 
-def choice_hint(choices: type[models.TextChoices]) -> str:
+def choice_hint(choices: type[models.TextChoices], *, exclude: frozenset[str] = frozenset()) -> str:
     """The accepted values, for an error message: "business (商业客户), consumer (消费品客户)"."""
     extra = _CHOICE_WORDS.get(choices, {})
     parts = []
     for value in choices.values:
+        if value in exclude:
+            continue
         chinese = extra.get(value, ())
         parts.append(f"{value} ({chinese[0]})" if chinese else value)
     return ", ".join(parts)

@@ -361,14 +361,20 @@ class DateParser:
 class ChoiceParser:
     """One of a TextChoices: its stored value, its Chinese or English label, or a common word."""
 
-    def __init__(self, choices: type[models.TextChoices]) -> None:
-        self.words = choice_words(choices)
+    def __init__(
+        self, choices: type[models.TextChoices], *, exclude: frozenset[str] = frozenset()
+    ) -> None:
+        self.words = {
+            word: value for word, value in choice_words(choices).items() if value not in exclude
+        }
         self.choices = choices
+        self.exclude = exclude
 
     def __call__(self, value: str) -> str:
         found = self.words.get(normalise(value))
         if found is None:
-            raise CellError(_("Not one of: %(choices)s.") % {"choices": choice_hint(self.choices)})
+            hint = choice_hint(self.choices, exclude=self.exclude)
+            raise CellError(_("Not one of: %(choices)s.") % {"choices": hint})
         return found
 
 

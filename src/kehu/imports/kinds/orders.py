@@ -197,7 +197,9 @@ def _parse_rows(mapped: MappedTable, errors: RowErrors, context: Context) -> dic
     prices = column("unit_price", money_parser(), True)
     costs = column("unit_cost", money_parser())
     discounts = column("discount_rate", ShareParser())
-    states = column("state", ChoiceParser(OrderState))
+    # History is imported as it happened: an order held for credit is a decision Kehu takes
+    # now, never a state a file brings in.
+    states = column("state", ChoiceParser(OrderState, exclude=frozenset({OrderState.CREDIT_HOLD})))
     methods = column("payment_method", ChoiceParser(PaymentMethod))
     amounts: dict[tuple[int, int, int], Decimal] = {}
     line_costs: dict[tuple[int, int], Decimal] = {}
