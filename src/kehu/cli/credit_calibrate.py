@@ -2,6 +2,10 @@
 
 Bad input (a missing or unreadable file, an unknown column, a bad value that never occurs,
 too few rows or bads, an empty column) prints what is wrong and exits with code 2.
+
+With --from-history --propose it proposes points for the rating template's indicators instead
+(credit/calibration/proposal.py); --accept --as-user USERNAME then stores them as a new template
+version in force (finance, top management or an administrator; a refusal is logged and exits 2).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from kehu.credit.calibration.proposal import Proposal
     from kehu.credit.calibration.scorecard import Calibration
 
 BAD_INPUT = 2
@@ -57,6 +62,19 @@ def calibrate(
         float, typer.Option("--base-odds", help="good:bad odds at the base score")
     ] = 50.0,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
+    propose: Annotated[
+        bool,
+        typer.Option(
+            "--propose", help="with --from-history: propose points for the template's indicators"
+        ),
+    ] = False,
+    accept: Annotated[
+        bool,
+        typer.Option("--accept", help="with --propose: put the proposal in force as a new version"),
+    ] = False,
+    as_user: Annotated[
+        str | None, typer.Option("--as-user", help="with --accept: the user accepting (USERNAME)")
+    ] = None,
 ) -> None:
     """Learn a scorecard: bins, weight of evidence, IV, logistic fit, points, AUC/KS/Gini.
 
@@ -69,6 +87,18 @@ def calibrate(
     from kehu.credit.calibration.scorecard import CalibrationRefused, Scaling
     from kehu.credit.calibration.scorecard import calibrate as learn
 
+    if propose or accept:
+        _propose(
+            from_history=from_history,
+            data=data,
+            as_of=as_of,
+            min_iv=min_iv,
+            accept=accept,
+            propose=propose,
+            as_user=as_user,
+            as_json=as_json,
+        )
+        return
     try:
         frame, is_bad, source = _training_data(
             data=data,
@@ -160,6 +190,108 @@ def _history_data(as_of: str | None) -> tuple[Any, Any, dict[str, Any]]:
     }
     attributes = table.drop(*IDENTIFIERS, TARGET, *empty)
     return attributes, table.get_column(TARGET).to_numpy(), source
+
+
+def _propose(
+    *,
+    from_history: bool,
+    data: Path | None,
+    as_of: str | None,
+    min_iv: float,
+    propose: bool,
+    accept: bool,
+    as_user: str | None,
+    as_json: bool,
+) -> None:
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from kehu.accounts.models import User
+    from kehu.core.errors import KehuError
+    from kehu.credit.calibration.proposal import (
+        scorecard_proposal_accept,
+        scorecard_proposal_from_history,
+    )
+    from kehu.credit.events import refusals_logged
+
+    if not propose:
+        raise _fail(_("--accept needs --propose."))
+    if not from_history or data is not None:
+        raise _fail(_("--propose needs --from-history (and no --data)."))
+    if accept and not as_user:
+        raise _fail(_("--accept needs --as-user USERNAME: the user accepting the proposal."))
+    actor = None
+    if accept:
+        actor = User.objects.filter(username=as_user).first()
+        if actor is None:
+            raise _fail(_("No user with the username %(name)r.") % {"name": as_user})
+    try:
+        date = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    except ValueError as error:
+        raise _fail(_("--as-of %(date)r is not a date (YYYY-MM-DD)") % {"date": as_of}) from error
+    try:
+        proposal = scorecard_proposal_from_history(as_of=date, min_iv=min_iv)
+    except KehuError as error:
+        raise _fail(error.message) from error
+    accepted: dict[str, Any] | None = None
+    if accept:
+        try:
+            with refusals_logged(action="scorecard_proposal_accept", actor=actor):
+                template = scorecard_proposal_accept(definition=proposal.definition, actor=actor)
+        except KehuError as error:
+            raise _fail(error.message) from error
+        accepted = {"template": template.pk, "code": template.code, "version": template.version}
+    if as_json:
+        payload = {"proposal": proposal.as_dict(), "accepted": accepted}
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    _print_proposal(proposal, accepted)
+
+
+def _bands_text(mapping: dict[str, Any]) -> str:
+    from kehu.credit.scorecard import mapping_in_words
+
+    return "\n".join(mapping_in_words(mapping))
+
+
+def _print_proposal(proposal: Proposal, accepted: dict[str, Any] | None) -> None:
+    console = Console()
+    console.print(
+        f"[bold]Proposal[/bold] from the ledger as of {proposal.as_of:%Y-%m-%d} (observed on "
+        f"{proposal.observed_on:%Y-%m-%d}): {proposal.rows:,} customers, {proposal.bads:,} bad "
+        f"({proposal.bad_rate:.1%}); held out AUC {proposal.holdout_auc:.3f}, KS "
+        f"{proposal.holdout_ks:.3f}, Gini {proposal.holdout_gini:.3f}; 5-fold CV AUC "
+        f"{proposal.cv_auc_mean:.3f} ± {proposal.cv_auc_std:.3f}. Base template: "
+        f"{proposal.base_template or 'Kehu default'}.",
+        highlight=False,
+    )
+    table = Table(title="Indicators (points unchanged; mapping proposed)")
+    for column in ("indicator", "points", "now", "proposed", "IV", "IV share"):
+        table.add_column(
+            column, justify="right" if column in ("points", "IV", "IV share") else "left"
+        )
+    for item in proposal.indicators:
+        table.add_row(
+            f"{item.code}\n{item.name_en or item.name}",
+            str(item.points),
+            _bands_text(item.current_mapping),
+            _bands_text(item.proposed_mapping),
+            f"{item.iv:.3f}",
+            f"{item.iv_share:.1%}",
+        )
+    console.print(table)
+    for left in proposal.left_out:
+        iv = "–" if left.iv is None else f"{left.iv:.3f}"
+        console.print(f"Left out {left.attribute} (IV {iv}): {left.reason}", highlight=False)
+    for warning in proposal.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    if accepted is not None:
+        console.print(
+            f"[green]Accepted:[/green] {accepted['code']} v{accepted['version']} is now in force.",
+            highlight=False,
+        )
+    else:
+        console.print("Nothing changed: add --accept --as-user USERNAME to put it in force.")
 
 
 def _print_report(result: Calibration, source: dict[str, Any]) -> None:

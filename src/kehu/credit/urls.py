@@ -1,6 +1,6 @@
 """Credit pages, mounted at /credit/. Each area's module declares its own url patterns."""
 
-from kehu.credit.views import accountability, holds, lines, ratings
+from kehu.credit.views import accountability, holds, lines, proposal, ratings
 
 app_name = "credit"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *lines.urlpatterns,
     *holds.urlpatterns,
     *accountability.urlpatterns,
+    *proposal.urlpatterns,
 ]
