@@ -314,8 +314,7 @@ def _held_orders_build(*, today: dt.date, rng: np.random.Generator, count: int =
     return held
 
 
-# Applications the demo leaves at each level of authority, and what the approvers did.
-APPLICATION_AMOUNTS = ("80000", "60000", "300000", "450000", "1200000", "1800000", "3000000")
+# What the approvers did with the demo's applications, in turn; None leaves one waiting.
 DECISIONS = ("approve", "cut", "refuse", "return", None, None, None)
 
 
@@ -338,15 +337,25 @@ def _applications_build(*, today: dt.date, rng: np.random.Generator) -> dict[str
             credit__grade__in=("AAA", "AA", "A"),
         )
         .select_related("owner")
-        .order_by("pk")
+        .order_by("credit_limit", "pk")
     )
     if not customers:
         return {}
-    chosen = rng.choice(len(customers), size=min(len(customers), 21), replace=False)
+    # Spread over the lines from the smallest to the largest, so every level of authority
+    # gets applications (the largest lines go up to top management).
+    limits = np.array([float(c.credit_limit) for c in customers])
+    targets = np.geomspace(max(limits[0], 1.0), max(limits[-1], 1.0), num=21)
+    chosen = np.unique(np.clip(np.searchsorted(limits, targets), 0, len(customers) - 1))
     counts: dict[str, int] = {}
     for k, index in enumerate(sorted(chosen.tolist())):
         customer = customers[index]
-        amount = Decimal(APPLICATION_AMOUNTS[k % len(APPLICATION_AMOUNTS)])
+        # A raise of 20–80 % on the line in force, in whole 10,000s: the amounts spread over
+        # every level of authority because the lines do.
+        raise_by = Decimal(str(round(float(rng.uniform(1.2, 1.8)), 2)))
+        amount = max(
+            Decimal(10_000),
+            (customer.credit_limit * raise_by / 10_000).quantize(Decimal(1)) * 10_000,
+        )
         survey = CreditSurvey.objects.filter(customer=customer).order_by("-surveyed_on").first()
         application = credit_line_application_submit(
             applied_by=customer.owner,
@@ -357,7 +366,7 @@ def _applications_build(*, today: dt.date, rng: np.random.Generator) -> dict[str
             survey=survey,
             today=today,
         )
-        action = DECISIONS[(k // len(APPLICATION_AMOUNTS) + k) % len(DECISIONS)]
+        action = DECISIONS[k % len(DECISIONS)]
         counts[action or "waiting"] = counts.get(action or "waiting", 0) + 1
         if action is None:
             continue
