@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The demo keeps its database in ./var unless KEHU_DATA_DIR says otherwise.
 export KEHU_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install demo serve test test-sqlite test-postgres lint typecheck messages bench-import bench-pages openapi constraints clean
+.PHONY: install demo serve test test-sqlite test-postgres lint typecheck messages bench-import bench-pages bench-credit openapi constraints clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Kehu needs Python 3.11, found " + sys.version' 
@@ -56,6 +56,9 @@ openapi: install
 BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432/kehu_bench
 bench-import: install
 	$(BIN)/python bench/bench_import.py --data bench/data/import --postgres $(BENCH_POSTGRES)_import
+
+bench-credit: install
+	$(BIN)/python bench/bench_credit_check.py --database-url $(BENCH_POSTGRES)_credit
 
 bench-pages: install
 	$(BIN)/python bench/bench_customer_pages.py --data bench/data/pages
