@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kehu.value import views
+from kehu.value import views, views_migration
 
 app_name = "value"
 
@@ -11,3 +11,5 @@ urlpatterns = [
     path("pyramid.xlsx", views.pyramid_export, name="pyramid_export"),
     path("concentration/", views.concentration_page, name="concentration"),
 ]
+
+urlpatterns += views_migration.urlpatterns
