@@ -1,6 +1,6 @@
 """Credit pages, mounted at /credit/. Each area's module declares its own url patterns."""
 
-from kehu.credit.views import accountability, holds, lines, proposal, ratings
+from kehu.credit.views import accountability, holds, lines, proposal, ratings, settings
 
 app_name = "credit"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *holds.urlpatterns,
     *accountability.urlpatterns,
     *proposal.urlpatterns,
+    *settings.urlpatterns,
 ]
