@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from kehu.accounts.models import User
 from kehu.core.errors import NotFound
@@ -43,3 +43,28 @@ def customer_values(*, user: User, snapshot: ValueSnapshot) -> QuerySet[Customer
     return related_visible_to(
         user, CustomerValue.objects.filter(snapshot=snapshot).select_related("customer")
     ).order_by("rank", "customer_id")
+
+
+def customer_values_filtered(
+    *,
+    user: User,
+    snapshot: ValueSnapshot,
+    region_id: int | None = None,
+    owner_id: int | None = None,
+    kind: str = "",
+    search: str = "",
+) -> QuerySet[CustomerValue]:
+    """`customer_values` narrowed by the report filters: the customer's region (the org unit
+    itself), owner rep, kind, and a search on code or name. Unordered: callers sort."""
+    rows = related_visible_to(user, CustomerValue.objects.filter(snapshot=snapshot))
+    if region_id:
+        rows = rows.filter(customer__region_id=region_id)
+    if owner_id:
+        rows = rows.filter(customer__owner_id=owner_id)
+    if kind:
+        rows = rows.filter(customer__kind=kind)
+    if search:
+        rows = rows.filter(
+            Q(customer__code__icontains=search) | Q(customer__name__icontains=search)
+        )
+    return rows

@@ -10,6 +10,10 @@ urlpatterns = [
     path("", views.pyramid_page, name="pyramid"),
     path("pyramid.xlsx", views.pyramid_export, name="pyramid_export"),
     path("concentration/", views.concentration_page, name="concentration"),
+    path("matrix/", views.matrix_page, name="matrix"),
+    path("matrix.xlsx", views.matrix_export, name="matrix_export"),
+    path("profitability/", views.profitability_page, name="profitability"),
+    path("profitability.xlsx", views.profitability_export, name="profitability_export"),
 ]
 
 urlpatterns += views_migration.urlpatterns

@@ -20,18 +20,35 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from kehu.accounts.models import User
+from kehu.accounts.models import OrgUnit, User
+from kehu.accounts.selectors import users_visible_to
 from kehu.core.errors import NotFound, ValidationFailed
-from kehu.value.models import PyramidClass, ValueSnapshot
+from kehu.customers.models import CustomerKind
+from kehu.value.models import CustomerValue, PyramidClass, Quadrant, ValueSnapshot
 from kehu.value.report_figures import (
+    COST_COMPONENTS,
+    MATRIX_QUADRANTS,
+    MATRIX_SORTS,
     MEASURES,
     PROFIT_MEASURES,
+    PROFITABILITY_SORTS,
+    WORST_COUNT,
+    CustomerFilters,
+    MatrixPoint,
+    MatrixReport,
     PyramidReport,
     concentration_report,
+    loss_reason,
+    matrix_customers,
+    matrix_points,
+    matrix_report,
+    profitability_customers,
+    profitability_report,
     pyramid_customers,
     pyramid_report,
     snapshot_choices,
@@ -315,3 +332,386 @@ def concentration_page(request: HttpRequest) -> HttpResponse:
         "value/concentration.html",
         context,
     )
+
+
+# --- Shared by the matrix and profitability pages -----------------------------------------------
+
+
+def _positive_int(raw: str | None) -> int | None:
+    if not raw or not raw.isdigit() or len(raw) > 18:
+        return None
+    value = int(raw)
+    return value if value > 0 else None
+
+
+def _with_default_sort(request: HttpRequest, default: str) -> None:
+    """Put the table's default sort into the query when it has none, so the column headers
+    (kehu's `sort_header`, which otherwise assumes "code") show the order actually used."""
+    if "sort" not in request.GET:
+        query = request.GET.copy()
+        query["sort"] = default
+        request.GET = query  # type: ignore[assignment]
+
+
+def _customer_filters(request: HttpRequest) -> CustomerFilters:
+    kind = request.GET.get("kind", "")
+    return CustomerFilters(
+        region_id=_positive_int(request.GET.get("region")),
+        owner_id=_positive_int(request.GET.get("owner")),
+        kind=kind if kind in CustomerKind.values else "",
+        search=request.GET.get("q", "").strip()[:100],
+    )
+
+
+def _filter_options(user: User) -> dict[str, object]:
+    regions = [
+        (unit.pk, "\u3000" * max(0, unit.path.count("/") - 2) + unit.name)
+        for unit in OrgUnit.objects.order_by("path")
+    ]
+    return {
+        "kinds": CustomerKind.choices,
+        "regions": regions,
+        "owners": list(users_visible_to(user).order_by("display_name", "username")),
+    }
+
+
+def _no_snapshot() -> HttpResponse:
+    message = _("There is no value snapshot yet: run “kehu analyze” to compute one.")
+    return HttpResponse(message, status=404, content_type="text/plain; charset=utf-8")
+
+
+def _workbook_response(output: Any, filename: str) -> FileResponse:
+    output.seek(0)
+    return FileResponse(output, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+# --- The value matrix (§4.4) --------------------------------------------------------------------
+
+
+def _matrix_chart(report: MatrixReport, points: list[MatrixPoint]) -> dict[str, object]:
+    revenues = [float(point.revenue) for point in points]
+    positive = [value for value in revenues if value > 0]
+    is_log = (
+        bool(positive) and len(positive) == len(revenues) and max(positive) > 100 * min(positive)
+    )
+    series: dict[str, list[list[object]]] = {str(key): [] for key in MATRIX_QUADRANTS}
+    for point in points:
+        series.setdefault(point.quadrant, []).append(
+            [float(point.revenue), float(point.loyalty), point.code, point.name, point.customer_id]
+        )
+    return {
+        "series": [
+            {"key": str(key), "name": str(Quadrant(key).label), "points": series[str(key)]}
+            for key in MATRIX_QUADRANTS
+        ],
+        "volume_threshold": (
+            float(report.volume_threshold) if report.volume_threshold is not None else None
+        ),
+        "loyalty_threshold": float(report.loyalty_threshold),
+        "log": is_log,
+        "card_url": reverse("customers:card", args=[0]),
+        "labels": {
+            "volume": _("Revenue"),
+            "loyalty": _("Loyalty"),
+            "volume_threshold": _("Volume threshold"),
+            "loyalty_threshold": _("Loyalty threshold"),
+        },
+    }
+
+
+def _matrix_query(request: HttpRequest, errors: list[str]) -> tuple[str, str]:
+    quadrant = request.GET.get("quadrant", "")
+    if quadrant and quadrant not in Quadrant.values:
+        errors.append(_("Unknown quadrant %(value)s") % {"value": quadrant[:40]})
+        quadrant = ""
+    sort = request.GET.get("sort", "-revenue")
+    if sort.lstrip("-") not in MATRIX_SORTS:
+        sort = "-revenue"
+    return quadrant, sort
+
+
+@require_GET
+def matrix_page(request: HttpRequest) -> HttpResponse:
+    """/value/matrix/: the value matrix (volume × loyalty) of a snapshot — a scatter of the
+    customers the user sees, the thresholds, the four quadrants with their advice, and the
+    customers of a quadrant."""
+    user: User = request.user  # type: ignore[assignment]
+    errors: list[str] = []
+    snapshot = _snapshot(request, errors)
+    filters = _customer_filters(request)
+    quadrant, sort = _matrix_query(request, errors)
+    _with_default_sort(request, sort)
+    context: dict[str, Any] = {
+        "errors": errors,
+        "snapshot": snapshot,
+        "snapshots": snapshot_choices()[:200],
+        "filters": filters,
+        "quadrant": quadrant,
+        "quadrant_choices": Quadrant.choices,
+        "sort": sort,
+    }
+    partial = _is_partial(request, "matrix-results")
+    if not partial:
+        context.update(_filter_options(user))
+    if snapshot is not None:
+        report = matrix_report(user=user, snapshot=snapshot, filters=filters)
+        points, point_total = matrix_points(
+            user=user, snapshot=snapshot, filters=filters, quadrant=quadrant
+        )
+        rows = matrix_customers(
+            user=user, snapshot=snapshot, filters=filters, quadrant=quadrant, sort=sort
+        )
+        page = Paginator(rows, _page_size()).get_page(request.GET.get("page"))
+        figures = {item.key: item for item in report.quadrants}
+        context.update(
+            report=report,
+            grid=[
+                [figures[Quadrant.CORE], figures[Quadrant.RISK]],
+                [figures[Quadrant.GROWTH], figures[Quadrant.MARGINAL]],
+            ],
+            not_active=figures[Quadrant.NOT_ACTIVE],
+            page=page,
+            rows=page.object_list,
+            point_count=len(points),
+            point_total=point_total,
+            is_sampled=point_total > len(points),
+            chart_matrix=_matrix_chart(report, points),
+        )
+    if partial:
+        return render(request, "value/matrix_results.html", {**context, "is_partial": True})
+    response = render(request, "value/matrix.html", context)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+@require_GET
+def matrix_export(request: HttpRequest) -> HttpResponseBase:
+    """The quadrants, and every customer of the filter (and quadrant) the user sees, as .xlsx."""
+    user: User = request.user  # type: ignore[assignment]
+    errors: list[str] = []
+    snapshot = _snapshot(request, errors)
+    if snapshot is None:
+        return _no_snapshot()
+    filters = _customer_filters(request)
+    quadrant, sort = _matrix_query(request, errors)
+    report = matrix_report(user=user, snapshot=snapshot, filters=filters)
+    rows = matrix_customers(
+        user=user, snapshot=snapshot, filters=filters, quadrant=quadrant, sort=sort
+    )
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
+    bold = workbook.add_format({"bold": True, "bg_color": "#EEF0F4", "bottom": 1})
+    money = workbook.add_format({"num_format": "#,##0.00"})
+    share = workbook.add_format({"num_format": "0.00%"})
+    score = workbook.add_format({"num_format": "0.0000"})
+    sheet = workbook.add_worksheet(_("Quadrants"))
+    header = [
+        _("Quadrant"),
+        _("Customers"),
+        _("Share of customers"),
+        _("Revenue"),
+        _("Share of revenue"),
+        _("Gross profit"),
+        _("Net profit"),
+        _("What to do"),
+    ]
+    sheet.set_column(0, 0, 16)
+    sheet.set_column(1, 6, 16)
+    sheet.set_column(7, 7, 80)
+    for column, title in enumerate(header):
+        sheet.write_string(0, column, str(title), bold)
+    for line, item in enumerate(report.quadrants, start=1):
+        sheet.write_string(line, 0, item.label)
+        sheet.write_number(line, 1, item.count)
+        _write_share(sheet, line, 2, item.customer_share, share)
+        sheet.write_number(line, 3, float(item.revenue), money)
+        _write_share(sheet, line, 4, item.revenue_share, share)
+        sheet.write_number(line, 5, float(item.gross_profit), money)
+        sheet.write_number(line, 6, float(item.net_profit), money)
+        sheet.write_string(line, 7, item.advice)
+    line = len(report.quadrants) + 2
+    sheet.write_string(line, 0, str(_("Volume threshold")))
+    if report.volume_threshold is not None:
+        sheet.write_number(line, 1, float(report.volume_threshold), money)
+    sheet.write_string(line, 2, report.volume_threshold_setting)
+    sheet.write_string(line + 1, 0, str(_("Loyalty threshold")))
+    sheet.write_number(line + 1, 1, float(report.loyalty_threshold), score)
+    customers = workbook.add_worksheet(_("Customers"))
+    header = [
+        _("Quadrant"),
+        _("Code"),
+        _("Name"),
+        _("Region"),
+        _("Owner rep"),
+        _("Revenue"),
+        _("Loyalty"),
+        _("Gross profit"),
+        _("Net profit"),
+    ]
+    customers.set_column(0, 1, 14)
+    customers.set_column(2, 2, 36)
+    customers.set_column(3, 8, 16)
+    for column, title in enumerate(header):
+        customers.write_string(0, column, str(title), bold)
+    customers.freeze_panes(1, 0)
+    labels = dict(Quadrant.choices)
+    for line, row in enumerate(rows.iterator(chunk_size=2000), start=1):
+        customer = row.customer
+        customers.write_string(line, 0, str(labels.get(row.quadrant, row.quadrant)))
+        customers.write_string(line, 1, customer.code)
+        customers.write_string(line, 2, customer.name)
+        customers.write_string(line, 3, customer.region.name if customer.region else "")
+        customers.write_string(line, 4, str(customer.owner))
+        customers.write_number(line, 5, float(row.revenue), money)
+        customers.write_number(line, 6, float(row.loyalty_score), score)
+        customers.write_number(line, 7, float(row.gross_profit), money)
+        customers.write_number(line, 8, float(row.net_profit), money)
+    workbook.close()
+    return _workbook_response(output, f"value-matrix-{snapshot.period}-{quadrant or 'all'}.xlsx")
+
+
+# --- Profitability and the cost to serve (§4.5) -------------------------------------------------
+
+
+def _profitability_query(request: HttpRequest) -> tuple[bool, str]:
+    only_losses = request.GET.get("losses", "1") != "0"
+    sort = request.GET.get("sort", "net_profit")
+    if sort.lstrip("-") not in PROFITABILITY_SORTS:
+        sort = "net_profit"
+    return only_losses, sort
+
+
+def _profitability_chart(worst: list[CustomerValue]) -> dict[str, object]:
+    return {
+        "customers": [row.customer.code for row in worst],
+        "names": [row.customer.name for row in worst],
+        "ids": [row.customer_id for row in worst],
+        "components": [
+            {
+                "key": field,
+                "name": str(label),
+                "values": [float(getattr(row, field)) for row in worst],
+            }
+            for field, label in COST_COMPONENTS.items()
+        ],
+        "gross_profit": [float(row.gross_profit) for row in worst],
+        "net_profit": [float(row.net_profit) for row in worst],
+        "card_url": reverse("customers:card", args=[0]),
+        "labels": {
+            "gross_profit": _("Gross profit"),
+            "net_profit": _("Net profit"),
+            "cost_to_serve": _("Cost to serve"),
+        },
+    }
+
+
+@require_GET
+def profitability_page(request: HttpRequest) -> HttpResponse:
+    """/value/profitability/: customers ranked by net profit after the cost to serve, the
+    loss-makers first (only them by default), with what their cost to serve is made of."""
+    user: User = request.user  # type: ignore[assignment]
+    errors: list[str] = []
+    snapshot = _snapshot(request, errors)
+    filters = _customer_filters(request)
+    only_losses, sort = _profitability_query(request)
+    _with_default_sort(request, sort)
+    context: dict[str, Any] = {
+        "errors": errors,
+        "snapshot": snapshot,
+        "snapshots": snapshot_choices()[:200],
+        "filters": filters,
+        "only_losses": only_losses,
+        "sort": sort,
+        "components": [(field, str(label)) for field, label in COST_COMPONENTS.items()],
+    }
+    partial = _is_partial(request, "profitability-results")
+    if not partial:
+        context.update(_filter_options(user))
+    if snapshot is not None:
+        report = profitability_report(user=user, snapshot=snapshot, filters=filters)
+        rows = profitability_customers(
+            user=user, snapshot=snapshot, filters=filters, only_losses=only_losses, sort=sort
+        )
+        worst = list(
+            profitability_customers(
+                user=user, snapshot=snapshot, filters=filters, only_losses=only_losses
+            )[:WORST_COUNT]
+        )
+        page = Paginator(rows, _page_size()).get_page(request.GET.get("page"))
+        context.update(
+            report=report,
+            page=page,
+            rows=[
+                (row, [getattr(row, field) for field in COST_COMPONENTS], loss_reason(row))
+                for row in page.object_list
+            ],
+            worst_count=len(worst),
+            chart_height=120 + 26 * len(worst),
+            chart_profitability=_profitability_chart(worst),
+        )
+    if partial:
+        return render(request, "value/profitability_results.html", {**context, "is_partial": True})
+    response = render(request, "value/profitability.html", context)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+@require_GET
+def profitability_export(request: HttpRequest) -> HttpResponseBase:
+    """The customers of the filter the user sees, ranked by net profit, with every component
+    of the cost to serve and the reason of a loss, as .xlsx."""
+    user: User = request.user  # type: ignore[assignment]
+    errors: list[str] = []
+    snapshot = _snapshot(request, errors)
+    if snapshot is None:
+        return _no_snapshot()
+    filters = _customer_filters(request)
+    only_losses, sort = _profitability_query(request)
+    rows = profitability_customers(
+        user=user, snapshot=snapshot, filters=filters, only_losses=only_losses, sort=sort
+    )
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
+    bold = workbook.add_format({"bold": True, "bg_color": "#EEF0F4", "bottom": 1})
+    money = workbook.add_format({"num_format": "#,##0.00"})
+    sheet = workbook.add_worksheet(_("Profitability"))
+    header = [
+        _("Code"),
+        _("Name"),
+        _("Region"),
+        _("Owner rep"),
+        _("Revenue"),
+        _("Cost of goods"),
+        _("Gross profit"),
+        *(label for label in COST_COMPONENTS.values()),
+        _("Cost to serve"),
+        _("Net profit"),
+        _("Reason"),
+    ]
+    sheet.set_column(0, 0, 14)
+    sheet.set_column(1, 1, 36)
+    sheet.set_column(2, len(header) - 2, 16)
+    sheet.set_column(len(header) - 1, len(header) - 1, 40)
+    for column, title in enumerate(header):
+        sheet.write_string(0, column, str(title), bold)
+    sheet.freeze_panes(1, 2)
+    for line, row in enumerate(rows.iterator(chunk_size=2000), start=1):
+        customer = row.customer
+        sheet.write_string(line, 0, customer.code)
+        sheet.write_string(line, 1, customer.name)
+        sheet.write_string(line, 2, customer.region.name if customer.region else "")
+        sheet.write_string(line, 3, str(customer.owner))
+        amounts = [
+            row.revenue,
+            row.cost_of_goods,
+            row.gross_profit,
+            *(getattr(row, field) for field in COST_COMPONENTS),
+            row.cost_to_serve,
+            row.net_profit,
+        ]
+        for offset, amount in enumerate(amounts):
+            sheet.write_number(line, 4 + offset, float(amount), money)
+        sheet.write_string(line, 4 + len(amounts), loss_reason(row) if row.net_profit < 0 else "")
+    workbook.close()
+    scope = "losses" if only_losses else "all"
+    return _workbook_response(output, f"profitability-{snapshot.period}-{scope}.xlsx")

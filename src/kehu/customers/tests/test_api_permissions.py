@@ -110,6 +110,8 @@ ENDPOINTS = {
     # analyze"); what a rep sees of a snapshot is tested in value/tests/test_views_reports.py.
     "value pyramid": ("get", "/api/value/pyramid", None, lambda role: 404),
     "value concentration": ("get", "/api/value/concentration", None, lambda role: 404),
+    "value matrix": ("get", "/api/value/matrix", None, lambda role: 404),
+    "value profitability": ("get", "/api/value/profitability", None, lambda role: 404),
     "east notes": (
         "get",
         "/api/customers/{east}/collection-notes",

@@ -1,6 +1,8 @@
 /* Value report charts (ECharts, vendored): the customer pyramid (a funnel of the active classes
    with inactive customers and prospects below it; a click lists a class's customers), the Lorenz
-   curve and the whale curve. Elements: <div data-value-chart="pyramid|lorenz|whale"
+   curve, the whale curve, the value matrix (a scatter of revenue × loyalty with the two thresholds)
+   and the cost to serve of the worst customers (stacked bars). Elements:
+   <div data-value-chart="pyramid|lorenz|whale|matrix|cost_to_serve"
    data-source="id of a json_script">. */
 (function () {
   "use strict";
@@ -99,6 +101,57 @@
         }],
       };
     },
+    matrix: function (data) {
+      var labels = data.labels;
+      var colours = { core: "#167a4a", risk: "#c8322f", growth: "#4353d8", marginal: "#9aa1ad" };
+      var lines = [];
+      if (data.volume_threshold !== null && (!data.log || data.volume_threshold > 0)) {
+        lines.push({ xAxis: data.volume_threshold, name: labels.volume_threshold, label: { formatter: labels.volume_threshold } });
+      }
+      lines.push({ yAxis: data.loyalty_threshold, name: labels.loyalty_threshold, label: { formatter: labels.loyalty_threshold } });
+      var series = data.series.map(function (item, index) {
+        var entry = {
+          name: item.name, type: "scatter", symbolSize: 6, data: item.points, large: item.points.length > 2000,
+          itemStyle: { color: colours[item.key] || "#888", opacity: 0.7 },
+        };
+        if (index === 0) {
+          entry.markLine = { silent: true, symbol: "none", lineStyle: { color: "#1f2430", type: "dashed", width: 1 }, label: { fontSize: 11, position: "insideEndTop" }, data: lines };
+        }
+        return entry;
+      });
+      return {
+        grid: { left: 8, right: 32, top: 36, bottom: 32, containLabel: true },
+        legend: { top: 0, itemWidth: 12, itemHeight: 8 },
+        tooltip: { trigger: "item", formatter: function (params) {
+          var point = params.value;
+          return "<strong>" + point[2] + "</strong> " + point[3] + "<br>" + params.seriesName + "<br>" +
+            labels.volume + ": " + amount(point[0]) + "<br>" + labels.loyalty + ": " + Number(point[1]).toFixed(2);
+        } },
+        xAxis: { type: data.log ? "log" : "value", name: labels.volume, nameLocation: "middle", nameGap: 24, axisLabel: { formatter: compact }, splitLine: { lineStyle: { color: grid } } },
+        yAxis: { type: "value", min: 0, max: 1, name: labels.loyalty, splitLine: { lineStyle: { color: grid } } },
+        series: series,
+      };
+    },
+    cost_to_serve: function (data) {
+      var labels = data.labels;
+      var colours = ["#4353d8", "#7d8be6", "#e0a526", "#c8322f", "#9a5bd0", "#167a4a", "#5b6472"];
+      var series = data.components.map(function (item, index) {
+        return { name: item.name, type: "bar", stack: "cost", data: item.values, itemStyle: { color: colours[index % colours.length] } };
+      });
+      return {
+        grid: { left: 8, right: 24, top: 48, bottom: 28, containLabel: true },
+        legend: { top: 0, itemWidth: 12, itemHeight: 8 },
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: function (params) {
+          var index = params[0].dataIndex;
+          var lines = params.filter(function (p) { return p.value; }).map(function (p) { return p.marker + p.seriesName + ": " + amount(p.value); });
+          return "<strong>" + data.customers[index] + "</strong> " + data.names[index] + "<br>" + lines.join("<br>") +
+            "<br>" + labels.gross_profit + ": " + amount(data.gross_profit[index]) + "<br>" + labels.net_profit + ": " + amount(data.net_profit[index]);
+        } },
+        yAxis: { type: "category", inverse: true, data: data.customers },
+        xAxis: { type: "value", name: labels.cost_to_serve, nameLocation: "middle", nameGap: 24, axisLabel: { formatter: compact }, splitLine: { lineStyle: { color: grid } } },
+        series: series,
+      };
+    },
   };
 
   var charts = [];
@@ -112,8 +165,14 @@
       if (!source || !build) return;
       var chart = window.echarts.init(element, null, { renderer: "svg" });
       chart.setOption(build(JSON.parse(source.textContent)));
+      var data = JSON.parse(source.textContent);
       chart.on("click", function (params) {
         if (params.data && params.data.url) window.location.href = params.data.url;
+        else if (data.card_url && Array.isArray(params.value) && params.value.length > 4) {
+          window.location.href = data.card_url.replace("/0/", "/" + params.value[4] + "/");
+        } else if (data.card_url && data.ids && params.dataIndex !== undefined) {
+          window.location.href = data.card_url.replace("/0/", "/" + data.ids[params.dataIndex] + "/");
+        }
       });
       element.dataset.chartReady = "1";
       charts.push(chart);
