@@ -16,13 +16,15 @@ The roll-up (`aging_as_of`) is one SQL statement, the same on SQLite and Postgre
 ledger entries are summed per invoice (grouped once each, no per-invoice subquery), joined to
 the visible invoices, and the open amounts summed by group and bucket in whole cents (SQLite
 computes money as floating point; cents summed as integers stay exact). The drill-down
-(`invoices_open_as_of`) annotates the same open amount per invoice with the ORM, for a page.
+(`open_invoices_page`, `open_invoice_lines`) reads the same balances per invoice, in the same
+pass, with the page, the count and the total from one statement. `open_amount_as_of` is the
+same rule as an ORM expression, for one customer's statement.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise
@@ -47,7 +49,7 @@ from kehu.accounts.models import OrgUnit, User
 from kehu.core.errors import ValidationFailed
 from kehu.core.money import CENT, ZERO
 from kehu.customers.models import Customer
-from kehu.customers.selectors import customers_visible_to, related_visible_to
+from kehu.customers.selectors import customers_visible_to
 from kehu.receivables.models import CreditNote, Invoice, PaymentAllocation, WriteOff
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
@@ -167,6 +169,10 @@ class AgingReport:
     buckets: list[AgingBucket]
     rows: list[AgingRow] = field(default_factory=list)
     snapshot_period: str | None = None  # the value snapshot the pyramid classes come from
+    # When read from an aging snapshot (aging_snapshots.py): when it was computed, and whether
+    # this request read it ("snapshot") or computed and stored it ("computed"); "live": neither.
+    computed_at: dt.datetime | None = None
+    source: str = "live"
 
     @property
     def totals(self) -> list[Decimal]:
@@ -210,10 +216,23 @@ def _visible_customer_sql(user: User) -> tuple[str, list[Any]]:
 
 
 def _balances_sql(
-    *, user: User, as_of: dt.date, group_sql: str, joins: str, join_params: list[Any]
+    *,
+    user: User,
+    as_of: dt.date,
+    group_sql: str,
+    joins: str,
+    join_params: list[Any],
+    columns: str = "",
+    where: str = "",
+    where_params: Sequence[Any] = (),
 ) -> tuple[str, list[Any]]:
     """`WITH balances AS (…)`: group_key, due_date, open_amount of every visible invoice issued
-    by `as_of`, to be followed by a SELECT … FROM balances.
+    by `as_of`, to be followed by a SELECT … FROM balances. `columns`: more columns of `i`
+    (the invoice) or `c` (its customer), each with `AS name`; `where`: more conditions on them
+    (starting with AND), with `where_params`.
+
+    This is the as-of rule of the whole app, in one place: the roll-up, the drill-down, the
+    figures, credit measures and the ECL matrix all read balances from it.
 
     One statement per database, both set-based. PostgreSQL sums the live entries per invoice
     once (hash aggregates) and hash-joins them to the invoices. SQLite scans the invoices once
@@ -226,7 +245,10 @@ def _balances_sql(
     write_off = WriteOff._meta.db_table
     visibility, visibility_params = _visible_customer_sql(user)
     whole_table = not visibility
-    needs_customer = bool(visibility) or "c." in group_sql or "c." in joins
+    needs_customer = bool(visibility) or any(
+        "c." in part for part in (group_sql, joins, columns, where)
+    )
+    extra_columns = f", {columns}" if columns else ""
     customer_join = (
         f"JOIN {Customer._meta.db_table} c ON c.id = {'+' if whole_table else ''}i.customer_id"
         if needs_customer
@@ -238,7 +260,7 @@ def _balances_sql(
         sql = f"""WITH balances AS (
             SELECT {group_sql} AS group_key, i.due_date AS due_date,
                    i.amount - COALESCE(a.amount, 0) - COALESCE(n.amount, 0)
-                       - COALESCE(w.amount, 0) AS open_amount
+                       - COALESCE(w.amount, 0) AS open_amount{extra_columns}
             FROM {Invoice._meta.db_table} i
             {customer_join}
             {joins}
@@ -254,10 +276,10 @@ def _balances_sql(
                 SELECT w.invoice_id, SUM(w.amount) AS amount FROM {write_off} w
                 WHERE {live_write_off} GROUP BY w.invoice_id
             ) w ON w.invoice_id = i.id
-            WHERE i.issue_date <= %s AND i.is_cancelled = %s{visibility}
+            WHERE i.issue_date <= %s AND i.is_cancelled = %s{visibility} {where}
         )"""
         params = [*join_params, as_of, as_of, as_of, as_of, as_of, as_of, False]
-        return sql, [*params, *visibility_params]
+        return sql, [*params, *visibility_params, *where_params]
     sql = f"""WITH balances AS MATERIALIZED (
         SELECT {group_sql} AS group_key, i.due_date AS due_date,
                i.amount
@@ -267,13 +289,59 @@ def _balances_sql(
                            WHERE n.invoice_id = i.id AND n.issue_date <= %s), 0)
                - COALESCE((SELECT SUM(w.amount) FROM {write_off} w
                            WHERE w.invoice_id = i.id AND {live_write_off}), 0) AS open_amount
+               {extra_columns}
         FROM {Invoice._meta.db_table} i
         {customer_join}
         {joins}
         WHERE {"+" if whole_table else ""}i.issue_date <= %s AND i.is_cancelled = %s{visibility}
+              {where}
     )"""
     params = [as_of, as_of, as_of, as_of, as_of, *join_params, as_of, False]
-    return sql, [*params, *visibility_params]
+    return sql, [*params, *visibility_params, *where_params]
+
+
+def entry_is_live(*, on: dt.date, reversed_on: dt.date | None, as_of: dt.date) -> bool:
+    """The as-of rule for one ledger entry, in Python: made by `as_of` and not reversed by
+    then (a credit note is never reversed: `reversed_on` None). `_balances_sql` says the same
+    in SQL."""
+    return on <= as_of and (reversed_on is None or reversed_on > as_of)
+
+
+def _company_operator() -> User:
+    """Someone who sees the whole company (not saved): for company-wide computations."""
+    from kehu.accounts.models import Role
+
+    return User(username="company", role=Role.FINANCE, is_active=True)
+
+
+def invoice_open_amounts_as_of(
+    *, as_of: dt.date, where: str = "", where_params: Sequence[Any] = ()
+) -> Iterator[tuple[int, int, dt.date, dt.date, Decimal]]:
+    """(invoice id, customer id, issue date, due date, open amount as of `as_of`) of every
+    invoice of the company issued by then and not cancelled, settled ones included (open
+    amount 0), with the aging's statement: the one as-of rule (ECL reads it per month-end).
+    `where`: more conditions on `i`, the invoice, starting with AND."""
+    balances, params = _balances_sql(
+        user=_company_operator(), as_of=as_of, group_sql="0", joins="", join_params=[],
+        columns="i.id AS invoice_id, i.customer_id AS customer_id, i.issue_date AS issue_date",
+        where=where, where_params=where_params,
+    )  # fmt: skip
+    sql = f"""{balances}
+        SELECT invoice_id, customer_id, issue_date, due_date,
+               CAST(ROUND(open_amount * 100) AS BIGINT)
+        FROM balances
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(5000):
+            for invoice_id, customer_id, issued, due, open_cents in rows:
+                yield (
+                    invoice_id,
+                    customer_id,
+                    _as_date(issued),
+                    _as_date(due),
+                    _cents_to_money(open_cents),
+                )
 
 
 def _group_sql(group_by: str) -> tuple[str, str, list[Any], str | None]:
@@ -422,16 +490,6 @@ def open_amount_as_of(as_of: dt.date) -> Any:
     return F("amount") - allocated - credited - written_off
 
 
-INVOICE_SORTS = {
-    "number": "number",
-    "customer": "customer__code",
-    "issue_date": "issue_date",
-    "due_date": "due_date",
-    "amount": "amount",
-    "open": "open_as_of",
-}
-
-
 def group_q(group_by: str, key: str | None) -> Q:
     """The invoices of one row of the roll-up (`key` as in the URL: "" or "none" for none)."""
     if group_by == "company" or key is None:
@@ -473,6 +531,213 @@ def group_q(group_by: str, key: str | None) -> Q:
     return Q(**{fields[group_by]: number})
 
 
+# Sort keys of the drill-down → columns of the balances (see _open_invoices_sql).
+INVOICE_SORTS = {
+    "number": "number",
+    "customer": "customer_code",
+    "issue_date": "issue_date",
+    "due_date": "due_date",
+    "amount": "amount",
+    "open": "open_amount",
+}
+
+
+@dataclass
+class OpenInvoicesPage:
+    """One page of the invoices behind a figure, with the count and open total of them all."""
+
+    invoices: list[Invoice]  # each with `open_as_of`, the open amount as of the date
+    count: int
+    open_total: Decimal
+    number: int
+    per_page: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+
+def _open_invoices_sql(
+    *,
+    user: User,
+    as_of: dt.date,
+    bucket: str,
+    group_by: str,
+    group_key: str | None,
+    search: str,
+    columns: str,
+) -> tuple[str, list[Any]]:
+    """The balances (as in the roll-up: one pass, no per-invoice subquery on PostgreSQL) of the
+    visible invoices of one bucket and one group, found by `search`."""
+    where = ""
+    where_params: list[Any] = []
+    if bucket:
+        earliest, latest = aging_bucket_get(bucket).due_date_range(as_of)
+        if earliest is not None:
+            where += " AND i.due_date >= %s"
+            where_params.append(earliest)
+        if latest is not None:
+            # The last bucket holds most of an old ledger: read the invoices in table order
+            # then (`+` keeps SQLite off the due-date index), not one by one through the index.
+            plus = "+" if earliest is None and connection.vendor == "sqlite" else ""
+            where += f" AND {plus}i.due_date <= %s"
+            where_params.append(latest)
+    condition = group_q(group_by, group_key)
+    if search:
+        term = search.strip()
+        condition &= (
+            Q(number__icontains=term)
+            | Q(customer__code__istartswith=term)
+            | Q(customer__name__icontains=term)
+        )
+    if condition:
+        subquery = Invoice.objects.filter(condition).order_by().values("pk")
+        sql, params = subquery.query.sql_with_params()
+        where += f" AND i.id IN ({sql})"
+        where_params.extend(params)
+    return _balances_sql(
+        user=user, as_of=as_of, group_sql="0", joins="", join_params=[],
+        columns=columns, where=where, where_params=where_params,
+    )  # fmt: skip
+
+
+def _sort_sql(sort: str) -> str:
+    descending = sort.startswith("-")
+    column = INVOICE_SORTS.get(sort.lstrip("-"), "due_date")
+    direction = "DESC" if descending else "ASC"
+    return f"{column} {direction}, invoice_id {direction}"
+
+
+def _cents_to_money(cents: object) -> Decimal:
+    return (Decimal(int(cents)) / 100).quantize(CENT)  # type: ignore[call-overload]
+
+
+def open_invoices_page(
+    *,
+    user: User,
+    as_of: dt.date,
+    bucket: str = "",
+    group_by: str = "company",
+    group_key: str | None = None,
+    search: str = "",
+    sort: str = "due_date",
+    page: int = 1,
+    per_page: int = 50,
+) -> OpenInvoicesPage:
+    """One page of the visible invoices open as of `as_of` (of one bucket and one group of the
+    roll-up when given: what a cell of the aging table is the sum of), sorted by `sort` (a key
+    of INVOICE_SORTS, "-" first for descending), with their count and open total.
+
+    One statement computes every open amount in the same pass as the roll-up's and returns the
+    page with the count and the total (window aggregates); one more reads the page's invoices.
+    A page past the last one gives the last one.
+    """
+    columns = (
+        "i.id AS invoice_id, i.number AS number, i.issue_date AS issue_date, i.amount AS amount"
+    )
+    if sort.lstrip("-") == "customer":
+        columns += ", c.code AS customer_code"
+    balances, params = _open_invoices_sql(
+        user=user, as_of=as_of, bucket=bucket, group_by=group_by, group_key=group_key,
+        search=search, columns=columns,
+    )  # fmt: skip
+    cents = "CAST(ROUND(open_amount * 100) AS BIGINT)"
+    sql = f"""{balances}
+        SELECT invoice_id, {cents}, COUNT(*) OVER (), SUM({cents}) OVER ()
+        FROM balances
+        WHERE open_amount >= {OPEN_THRESHOLD}
+        ORDER BY {_sort_sql(sort)}
+        LIMIT %s OFFSET %s
+    """
+    number = max(1, page)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, per_page, (number - 1) * per_page])
+        found = cursor.fetchall()
+        if not found and number > 1:  # past the end: count them, then read the last page
+            cursor.execute(sql, [*params, 1, 0])
+            first = cursor.fetchall()
+            count = int(first[0][2]) if first else 0
+            number = max(1, -(-count // per_page))
+            cursor.execute(sql, [*params, per_page, (number - 1) * per_page])
+            found = cursor.fetchall()
+    count = int(found[0][2]) if found else 0
+    total = _cents_to_money(found[0][3]) if found else ZERO
+    by_id = Invoice.objects.select_related("customer", "customer__owner").in_bulk(
+        [row[0] for row in found]
+    )
+    invoices = []
+    for invoice_id, open_cents, _count, _total in found:
+        invoice = by_id[invoice_id]
+        invoice.open_as_of = _cents_to_money(open_cents)  # type: ignore[attr-defined]
+        invoices.append(invoice)
+    return OpenInvoicesPage(
+        invoices=invoices, count=count, open_total=total, number=number, per_page=per_page
+    )
+
+
+@dataclass(frozen=True)
+class OpenInvoiceLine:
+    """One invoice of the drill-down export (plain values: no model instance per row)."""
+
+    number: str
+    customer_code: str
+    customer_name: str
+    owner_id: int | None
+    issue_date: dt.date
+    due_date: dt.date
+    amount: Decimal
+    open_as_of: Decimal
+
+
+def _as_date(value: object) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def open_invoice_lines(
+    *,
+    user: User,
+    as_of: dt.date,
+    bucket: str = "",
+    group_by: str = "company",
+    group_key: str | None = None,
+    search: str = "",
+    sort: str = "due_date",
+    chunk_size: int = 5000,
+) -> Iterator[OpenInvoiceLine]:
+    """Every invoice of `open_invoices_page`'s list, in its order (for the export): one
+    statement, read in chunks."""
+    columns = (
+        "i.id AS invoice_id, i.number AS number, i.issue_date AS issue_date, "
+        "i.amount AS amount, c.code AS customer_code, c.name AS customer_name, "
+        "c.owner_id AS owner_id"
+    )
+    balances, params = _open_invoices_sql(
+        user=user, as_of=as_of, bucket=bucket, group_by=group_by, group_key=group_key,
+        search=search, columns=columns,
+    )  # fmt: skip
+    sql = f"""{balances}
+        SELECT number, customer_code, customer_name, owner_id, issue_date, due_date, amount,
+               CAST(ROUND(open_amount * 100) AS BIGINT)
+        FROM balances
+        WHERE open_amount >= {OPEN_THRESHOLD}
+        ORDER BY {_sort_sql(sort)}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(chunk_size):
+            for number, code, name, owner_id, issued, due, amount, open_cents in rows:
+                yield OpenInvoiceLine(
+                    number=number,
+                    customer_code=code,
+                    customer_name=name,
+                    owner_id=owner_id,
+                    issue_date=_as_date(issued),
+                    due_date=_as_date(due),
+                    amount=_money(amount),
+                    open_as_of=_cents_to_money(open_cents),
+                )
+
+
 def invoices_open_as_of(
     *,
     user: User,
@@ -482,28 +747,9 @@ def invoices_open_as_of(
     group_key: str | None = None,
     search: str = "",
     sort: str = "due_date",
-) -> QuerySet[Invoice]:
-    """The visible invoices open as of `as_of` (annotated `open_as_of`), of one bucket and one
-    group of the roll-up when given: what a cell of the aging table is the sum of."""
-    invoices = related_visible_to(
-        user,
-        Invoice.objects.filter(issue_date__lte=as_of, is_cancelled=False),
-    ).filter(group_q(group_by, group_key))
-    if bucket:
-        invoices = invoices.filter(aging_bucket_get(bucket).q(as_of))
-    if search:
-        term = search.strip()
-        invoices = invoices.filter(
-            Q(number__icontains=term)
-            | Q(customer__code__istartswith=term)
-            | Q(customer__name__icontains=term)
-        )
-    invoices = (
-        invoices.annotate(open_as_of=open_amount_as_of(as_of))
-        .filter(open_as_of__gte=OPEN_THRESHOLD)
-        .select_related("customer", "customer__owner")
-    )
-    descending = sort.startswith("-")
-    column = INVOICE_SORTS.get(sort.lstrip("-"), "due_date")
-    order = F(column).desc() if descending else F(column).asc()
-    return invoices.order_by(order, "-pk" if descending else "pk")
+) -> list[Invoice]:
+    """Every invoice of `open_invoices_page`'s list (for small scopes and tests)."""
+    return open_invoices_page(
+        user=user, as_of=as_of, bucket=bucket, group_by=group_by, group_key=group_key,
+        search=search, sort=sort, per_page=1_000_000_000,
+    ).invoices  # fmt: skip

@@ -25,7 +25,7 @@ from kehu.core.schemas import (
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_get_visible, related_visible_to
 from kehu.receivables import collections
-from kehu.receivables.aging import aging_as_of
+from kehu.receivables.aging_snapshots import aging_report_for
 from kehu.receivables.ecl import provision_matrix
 from kehu.receivables.figures import (
     bad_debt_recoveries,
@@ -325,7 +325,7 @@ def provision_matrix_read(request: HttpRequest, filters: Query[ProvisionMatrixQu
 def aging_get(request: HttpRequest, filters: Query[AgingQuery]) -> object:
     user: User = request.user  # type: ignore[assignment]
     as_of = filters.as_of or timezone.localdate()
-    report = aging_as_of(user=user, as_of=as_of, group_by=filters.group_by)
+    report = aging_report_for(user=user, as_of=as_of, group_by=filters.group_by)
     return {
         "as_of": report.as_of,
         "group_by": report.group_by,

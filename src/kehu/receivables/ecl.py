@@ -21,8 +21,8 @@ How the rates come from the history (a roll-rate, or migration, analysis):
 6. Provision = balance in the bucket as of `as_of` × loss rate × the forward-looking factor
    (the adjusted rate never exceeds 100%).
 
-The as-of rebuild here (`invoice_balances_on`) is a small stand-in for the aging module's; the
-lead may merge the two.
+The as-of rebuild (`invoice_balances_on`) is the aging module's: one rule for the whole app
+(receivables/aging.py `_balances_sql`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.money import CENT, ZERO
-from kehu.receivables.models import CreditNote, Invoice, PaymentAllocation, WriteOff
+from kehu.receivables.aging import entry_is_live, invoice_open_amounts_as_of
+from kehu.receivables.models import Invoice, WriteOff
 
 DEFAULT_BUCKET_EDGES = (30, 60, 90, 180, 365)
 DEFAULT_LOOKBACK_MONTHS = 12
@@ -115,64 +116,42 @@ class InvoiceHistory:
 
 
 def invoice_balances_on(dates: Sequence[dt.date]) -> dict[int, InvoiceHistory]:
-    """The open balance of every invoice at each of `dates` (ascending), rebuilt from entry
-    dates. Only invoices that can be open at one of the dates are read: open now, or changed
-    since the first date (entries are never dated in the future, so an invoice settled and
-    untouched before the first date was settled at every date)."""
+    """The open balance of every invoice at each of `dates` (ascending), rebuilt by the aging's
+    as-of rule (`aging.invoice_open_amounts_as_of`, one statement per date). Only invoices that
+    can be open at one of the dates are read: open now, or changed since the first date
+    (entries are never dated in the future, and every entry saves its invoice's `updated_at`,
+    so an invoice settled and untouched before the first date was settled at every date)."""
     first, last = dates[0], dates[-1]
     since = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
-    invoices = Invoice.objects.filter(is_cancelled=False, issue_date__lte=last).filter(
+    candidates = " AND (i.open_amount > 0 OR i.updated_at >= %s)"
+    histories: dict[int, InvoiceHistory] = {}
+    for index, day in enumerate(dates):
+        for invoice_id, customer_id, issue_date, due_date, balance in invoice_open_amounts_as_of(
+            as_of=day, where=candidates, where_params=[since]
+        ):
+            history = histories.get(invoice_id)
+            if history is None:
+                history = histories[invoice_id] = InvoiceHistory(
+                    customer_id=customer_id,
+                    issue_date=issue_date,
+                    due_date=due_date,
+                    balances=[None] * len(dates),
+                    written_off_between=[ZERO] * (len(dates) - 1),
+                )
+            history.balances[index] = balance
+    selected = Invoice.objects.filter(is_cancelled=False, issue_date__lte=last).filter(
         Q(open_amount__gt=0) | Q(updated_at__gte=since)
     )
-    histories: dict[int, InvoiceHistory] = {}
-    amounts: dict[int, Decimal] = {}
-    for pk, customer_id, issue_date, due_date, amount in invoices.values_list(
-        "pk", "customer_id", "issue_date", "due_date", "amount"
-    ).iterator(chunk_size=5000):
-        amounts[pk] = amount
-        histories[pk] = InvoiceHistory(
-            customer_id=customer_id,
-            issue_date=issue_date,
-            due_date=due_date,
-            balances=[amount if issue_date <= day else None for day in dates],
-            written_off_between=[ZERO] * (len(dates) - 1),
-        )
-    selected = invoices.values("pk")
-
-    def subtract(
-        invoice_id: int, amount: Decimal, on: dt.date, reversed_on: dt.date | None
-    ) -> None:
-        balances = histories[invoice_id].balances
-        for index, day in enumerate(dates):
-            if (
-                balances[index] is not None
-                and on <= day
-                and (reversed_on is None or reversed_on > day)
-            ):
-                balances[index] -= amount  # type: ignore[operator]
-
     for invoice_id, amount, on, reversed_on in (
-        PaymentAllocation.objects.filter(invoice__in=selected, allocated_on__lte=last)
-        .values_list("invoice_id", "amount", "allocated_on", "reversed_on")
-        .iterator(chunk_size=5000)
-    ):
-        subtract(invoice_id, amount, on, reversed_on)
-    for invoice_id, amount, on in (
-        CreditNote.objects.filter(invoice__in=selected, issue_date__lte=last)
-        .values_list("invoice_id", "amount", "issue_date")
-        .iterator(chunk_size=5000)
-    ):
-        subtract(invoice_id, amount, on, None)
-    for invoice_id, amount, on, reversed_on in (
-        WriteOff.objects.filter(invoice__in=selected, written_off_on__lte=last)
+        WriteOff.objects.filter(invoice__in=selected.values("pk"), written_off_on__lte=last)
         .values_list("invoice_id", "amount", "written_off_on", "reversed_on")
         .iterator(chunk_size=5000)
     ):
-        subtract(invoice_id, amount, on, reversed_on)
         history = histories[invoice_id]
         for step in range(len(dates) - 1):
             start, end = dates[step], dates[step + 1]
-            if start < on <= end and (reversed_on is None or reversed_on > end):
+            # written off in (start, end] and still live at the end
+            if start < on and entry_is_live(on=on, reversed_on=reversed_on, as_of=end):
                 history.written_off_between[step] += amount
     return histories
 

@@ -47,6 +47,8 @@ class Invoice(TimeStampedModel):
         indexes = [
             models.Index(fields=["customer", "issue_date"], name="invoice_customer_issue"),
             models.Index(fields=["due_date"], name="invoice_due_date"),
+            # The aging snapshot's staleness check reads the latest change (aging_snapshots).
+            models.Index(fields=["updated_at"], name="invoice_updated_at"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -473,3 +475,33 @@ class ReceivableEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.customer_id} {self.occurred_at:%Y-%m-%d}"
+
+
+class AgingSnapshot(models.Model):
+    """The company's aging as of a date by one grouping, computed once and read by the pages
+    (账龄快照). `ledger_stamp` is what the ledger looked like when it was computed (the largest
+    id and the number of rows of each ledger table, the latest change of an invoice and of a
+    write-off): when the stamp read now differs, something was written since and the snapshot
+    is stale. `rows`: one item per group, {"key", "amounts" (one per bucket, in cents),
+    "invoice_count"}; the groups' names are read when shown, so a renamed customer shows its
+    new name. A snapshot never changes a balance."""
+
+    as_of = models.DateField(_("as of"))
+    group_by = models.CharField(_("grouping"), max_length=20)
+    computed_at = models.DateTimeField(_("computed at"))
+    ledger_stamp = models.JSONField(_("ledger stamp"), default=dict)
+    bucket_keys = models.JSONField(_("buckets"), default=list)
+    value_period = models.CharField(_("pyramid classes of"), max_length=20, blank=True)
+    rows = models.JSONField(_("rows"), default=list)
+    seconds = models.FloatField(_("seconds to compute"), default=0)
+
+    class Meta:
+        verbose_name = _("aging snapshot")
+        verbose_name_plural = _("aging snapshots")
+        ordering = ["-as_of", "group_by"]
+        constraints = [
+            models.UniqueConstraint(fields=["as_of", "group_by"], name="aging_snapshot_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.as_of} {self.group_by} ({self.computed_at:%Y-%m-%d %H:%M})"

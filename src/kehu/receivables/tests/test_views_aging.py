@@ -156,19 +156,22 @@ def _queries(client, url, params):
     return len(queries)
 
 
-def test_query_counts_do_not_grow_with_rows(client, organisation, ledger):
-    client.force_login(organisation.finance)
+@pytest.mark.parametrize("role", ["finance", "rep"])
+def test_query_counts_do_not_grow_with_rows(client, organisation, ledger, role):
+    client.force_login(getattr(organisation, role))
     pages = [
         ("/receivables/", {"as_of": AS_OF, "by": "customer"}),
         ("/receivables/invoices/", {"as_of": AS_OF}),
         ("/receivables/figures/", {"from": "2026-01-01", "to": AS_OF}),
     ]
+    client.get(*pages[0])  # finance: computes and stores the snapshot, read below
     before = [_queries(client, url, params) for url, params in pages]
     for index in range(15):
-        customer = CustomerFactory(owner=organisation.other_rep)
+        customer = CustomerFactory(owner=organisation.rep)
         invoice_create(
             customer=customer, number=f"X{index}", issue_date=dt.date(2026, 4, 1), amount=D("10")
         )
+    client.get(*pages[0])
 
     after = [_queries(client, url, params) for url, params in pages]
 
@@ -217,3 +220,84 @@ def test_figures_api_refuses_a_period_ending_before_it_starts(client, organisati
     response = client.get("/api/receivables/figures", {"from": "2026-06-01", "to": "2026-01-01"})
 
     assert response.status_code == 422
+
+
+def test_drill_down_pages_and_sorts(client, organisation, ledger, settings):
+    settings.KEHU = {**settings.KEHU, "PAGE_SIZE": 2}
+    client.force_login(organisation.finance)
+
+    first = client.get("/receivables/invoices/", {"as_of": AS_OF, "sort": "-open"})
+    second = client.get("/receivables/invoices/", {"as_of": AS_OF, "sort": "-open", "page": 2})
+    past = client.get("/receivables/invoices/", {"as_of": AS_OF, "sort": "-open", "page": 9})
+    by_number = client.get("/receivables/invoices/", {"as_of": AS_OF, "sort": "-number"})
+    by_customer = client.get("/receivables/invoices/", {"as_of": AS_OF, "sort": "customer"})
+
+    def numbers(response):
+        return [(invoice.number, invoice.open_as_of) for invoice, _days in response.context["rows"]]
+
+    assert numbers(first) == [("W-1", D("500.00")), ("E-1", D("300.00"))]
+    assert numbers(second) == [("E-2", D("100.00"))]
+    assert numbers(past) == numbers(second)
+    assert past.context["page"].number == 2
+    assert first.context["page"].paginator.count == 3
+    assert first.context["page"].paginator.num_pages == 2
+    assert second.context["open_total"] == D("900.00")
+    assert [invoice.number for invoice, _days in by_number.context["rows"]] == ["W-1", "E-2"]
+    assert [invoice.number for invoice, _days in by_customer.context["rows"]] == ["E-1", "E-2"]
+
+
+def test_drill_down_export_is_every_invoice_of_the_cell(client, organisation, ledger, settings):
+    settings.KEHU = {**settings.KEHU, "PAGE_SIZE": 1}
+    client.force_login(organisation.finance)
+
+    response = client.get(
+        "/receivables/invoices/", {"as_of": AS_OF, "sort": "-open", "export": "xlsx", "page": 2}
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="invoices-2026-06-30.xlsx"'
+    frame = pl.read_excel(io.BytesIO(b"".join(response.streaming_content)))
+    rows = [tuple(row) for row in frame.rows()]
+    assert len(frame.columns) == 9
+    assert [row[:3] for row in rows[:3]] == [
+        ("W-1", "WEST1", "西方公司"),
+        ("E-1", "EAST1", "东方公司"),
+        ("E-2", "EAST1", "东方公司"),
+    ]
+    assert [row[3] for row in rows[:3]] == [
+        str(organisation.other_rep),
+        str(organisation.rep),
+        str(organisation.rep),
+    ]
+    assert [(row[6], row[7], row[8]) for row in rows[:3]] == [
+        (30, 700.0, 500.0),
+        (91, 300.0, 300.0),
+        (0, 100.0, 100.0),
+    ]
+    assert len(rows) == 4
+    assert rows[3][8] == 900.0  # the total
+
+
+def test_a_rep_s_drill_down_export_holds_only_their_invoices(client, organisation, ledger):
+    client.force_login(organisation.rep)
+
+    response = client.get(
+        "/receivables/invoices/", {"as_of": AS_OF, "bucket": "1-30", "export": "xlsx"}
+    )
+
+    frame = pl.read_excel(io.BytesIO(b"".join(response.streaming_content)))
+    assert response["Content-Disposition"] == 'attachment; filename="invoices-1-30-2026-06-30.xlsx"'
+    assert frame.height == 1  # the total only: the 1–30 invoice is the other rep's
+    assert frame.row(0)[8] == 0.0
+
+
+def test_drill_down_is_one_statement_for_the_rows_count_and_total(client, organisation, ledger):
+    client.force_login(organisation.finance)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/receivables/invoices/", {"as_of": AS_OF, "bucket": "1-30"})
+
+    assert response.context["open_total"] == D("500.00")
+    statements = [query["sql"] for query in queries.captured_queries if "balances" in query["sql"]]
+    assert len(statements) == 1
+    assert "OVER ()" in statements[0]

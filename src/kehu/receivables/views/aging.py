@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tempfile
 from dataclasses import dataclass
 from typing import Any
 
 import xlsxwriter
 from django.conf import settings
-from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.core.paginator import Page, Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -24,13 +24,15 @@ from kehu.core.errors import ValidationFailed
 from kehu.core.money import ZERO
 from kehu.receivables import figures as receivables_figures
 from kehu.receivables.aging import (
+    GROUP_BY_CHOICES,
     INVOICE_SORTS,
     AgingReport,
-    aging_as_of,
     aging_buckets,
     aging_group_by_choices,
-    invoices_open_as_of,
+    open_invoice_lines,
+    open_invoices_page,
 )
+from kehu.receivables.aging_snapshots import aging_report_for
 
 CHART_GROUPS = 12  # the chart shows the largest groups; the table shows them all
 
@@ -117,7 +119,8 @@ def _report(request: HttpRequest) -> tuple[AgingFilters, AgingReport | None, lis
         request.GET, today=timezone.localdate(), group_keys={key for key, _label in choices}
     )
     try:
-        report = aging_as_of(user=user, as_of=filters.as_of, group_by=filters.group_by)
+        # The company's aging from its snapshot for those who see everything; live otherwise.
+        report = aging_report_for(user=user, as_of=filters.as_of, group_by=filters.group_by)
     except ValidationFailed as error:
         filters = AgingFilters(
             as_of=filters.as_of, group_by=filters.group_by, sort=filters.sort,
@@ -142,6 +145,7 @@ def aging_page(request: HttpRequest) -> HttpResponse:
         "group_label": dict(choices).get(filters.group_by, ""),
         "chart_aging": _chart(report) if report else None,
         "today": timezone.localdate(),
+        "aging_source": report.source if report else "",
     }
     if _is_partial(request, "aging-results"):
         response = render(
@@ -206,54 +210,107 @@ def aging_export(request: HttpRequest) -> HttpResponseBase:
 # --- The invoices behind a figure ---------------------------------------------------------------
 
 
-@require_GET
-def invoice_list(request: HttpRequest) -> HttpResponse:
-    """/receivables/invoices/: the open invoices as of a date behind a cell of the aging."""
-    user: User = request.user  # type: ignore[assignment]
-    today = timezone.localdate()
-    errors: list[str] = []
-    as_of = min(_date(request.GET.get("as_of"), today, errors, _("As of")), today)
-    bucket = request.GET.get("bucket", "")
-    if bucket and bucket not in {b.key for b in aging_buckets()}:
-        errors.append(_("unknown aging bucket %(bucket)s") % {"bucket": bucket})
-        bucket = ""
-    group_by = request.GET.get("by", "company")
-    key: str | None = request.GET.get("key")
-    if request.GET.get("customer"):
-        group_by, key = "customer", request.GET["customer"]
-    search = request.GET.get("q", "").strip()[:100]
-    sort = request.GET.get("sort", "due_date")
-    if sort.lstrip("-") not in INVOICE_SORTS:
-        sort = "due_date"
+class _Counted:
+    """A sequence of `count` rows for Django's Paginator: the page's rows are read already."""
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count
+
+
+@dataclass(frozen=True)
+class InvoiceFilters:
+    as_of: dt.date
+    bucket: str
+    group_by: str
+    key: str | None
+    search: str
+    sort: str
+    errors: tuple[str, ...]
+
+    @classmethod
+    def from_query(cls, query: QueryDict, *, today: dt.date) -> InvoiceFilters:
+        errors: list[str] = []
+        as_of = min(_date(query.get("as_of"), today, errors, _("As of")), today)
+        bucket = query.get("bucket", "")
+        if bucket and bucket not in {b.key for b in aging_buckets()}:
+            errors.append(_("unknown aging bucket %(bucket)s") % {"bucket": bucket})
+            bucket = ""
+        group_by = query.get("by", "company")
+        key: str | None = query.get("key")
+        if query.get("customer"):
+            group_by, key = "customer", query.get("customer")
+        if group_by not in GROUP_BY_CHOICES:
+            group_by, key = "company", None
+        sort = query.get("sort", "due_date")
+        if sort.lstrip("-") not in INVOICE_SORTS:
+            sort = "due_date"
+        search = query.get("q", "").strip()[:100]
+        return cls(
+            as_of=as_of, bucket=bucket, group_by=group_by, key=key, search=search, sort=sort,
+            errors=tuple(errors),
+        )  # fmt: skip
+
+    def arguments(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of, "bucket": self.bucket, "group_by": self.group_by,
+            "group_key": self.key, "search": self.search, "sort": self.sort,
+        }  # fmt: skip
+
+    def without_group(self, error: str) -> InvoiceFilters:
+        return InvoiceFilters(
+            as_of=self.as_of, bucket=self.bucket, group_by="company", key=None,
+            search=self.search, sort=self.sort, errors=(*self.errors, error),
+        )  # fmt: skip
+
+
+def _page_number(raw: str | None) -> int:
     try:
-        invoices = invoices_open_as_of(
-            user=user, as_of=as_of, bucket=bucket, group_by=group_by, group_key=key,
-            search=search, sort=sort,
+        return max(1, int(raw or 1))
+    except ValueError:
+        return 1
+
+
+@require_GET
+def invoice_list(request: HttpRequest) -> HttpResponseBase:
+    """/receivables/invoices/: the open invoices as of a date behind a cell of the aging;
+    `?export=xlsx`: all of them as a workbook."""
+    user: User = request.user  # type: ignore[assignment]
+    filters = InvoiceFilters.from_query(request.GET, today=timezone.localdate())
+    if request.GET.get("export") == "xlsx":
+        return _invoice_export(user, filters)
+    try:
+        result = open_invoices_page(
+            user=user, **filters.arguments(), page=_page_number(request.GET.get("page")),
+            per_page=_page_size(),
         )  # fmt: skip
     except ValidationFailed as error:
-        errors.append(error.message)
-        invoices = invoices_open_as_of(
-            user=user, as_of=as_of, bucket=bucket, search=search, sort=sort
-        )
-        group_by, key = "company", None
-    # A plain paginator: the rows carry the open amount as of the date, which a paginator
-    # that re-reads rows by id would lose.
-    page = Paginator(invoices, _page_size()).get_page(request.GET.get("page"))
-    rows = [(invoice, max(0, (as_of - invoice.due_date).days)) for invoice in page.object_list]
-    total = invoices.order_by().aggregate(total=Sum("open_as_of"))["total"] or ZERO
-    bucket_label = next((b.label for b in aging_buckets() if b.key == bucket), "")
+        filters = filters.without_group(error.message)
+        result = open_invoices_page(
+            user=user, **filters.arguments(), page=_page_number(request.GET.get("page")),
+            per_page=_page_size(),
+        )  # fmt: skip
+    # The page's rows come with the statement that counted them: the paginator only numbers.
+    paginator: Paginator = Paginator(_Counted(result.count), result.per_page)  # type: ignore[arg-type]
+    page = Page(result.invoices, result.number, paginator)
+    rows = [
+        (invoice, max(0, (filters.as_of - invoice.due_date).days)) for invoice in result.invoices
+    ]
+    bucket_label = next((b.label for b in aging_buckets() if b.key == filters.bucket), "")
     context = {
-        "as_of": as_of,
-        "bucket": bucket,
+        "as_of": filters.as_of,
+        "bucket": filters.bucket,
         "bucket_label": bucket_label,
-        "group_by": group_by,
-        "key": key,
-        "search": search,
-        "sort": sort,
+        "group_by": filters.group_by,
+        "key": filters.key,
+        "search": filters.search,
+        "sort": filters.sort,
         "page": page,
         "rows": rows,
-        "open_total": total,
-        "errors": errors,
+        "open_total": result.open_total,
+        "errors": list(filters.errors),
     }
     if _is_partial(request, "invoice-results"):
         response = render(
@@ -263,6 +320,69 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         response = render(request, "receivables/invoices.html", context)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
     return response
+
+
+EXCEL_ROWS = 1_048_575  # a worksheet's rows, less the header
+
+
+def _invoice_export(user: User, filters: InvoiceFilters) -> HttpResponseBase:
+    """The drill-down (every invoice of the filters, in the page's order) as .xlsx."""
+    try:
+        lines = open_invoice_lines(user=user, **filters.arguments())
+        first = next(lines, None)
+    except ValidationFailed as error:
+        return HttpResponse(error.message, status=422, content_type="text/plain")
+    owners: dict[int, str] = {}
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
+    sheet = workbook.add_worksheet(_("Open invoices"))
+    bold = workbook.add_format({"bold": True, "bg_color": "#EEF0F4", "bottom": 1})
+    money = workbook.add_format({"num_format": "#,##0.00"})
+    money_bold = workbook.add_format({"num_format": "#,##0.00", "bold": True, "top": 1})
+    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    header = [
+        _("Invoice"), _("Customer code"), _("Customer"), _("Owner rep"), _("Issued"), _("Due"),
+        _("Days past due"), _("Amount"),
+        _("Open as of %(date)s") % {"date": filters.as_of.isoformat()},
+    ]  # fmt: skip
+    widths = [16, 14, 32, 16, 12, 12, 10, 15, 18]
+    for column, (title, width) in enumerate(zip(header, widths, strict=True)):
+        sheet.set_column(column, column, width)
+        sheet.write_string(0, column, str(title), bold)
+    sheet.freeze_panes(1, 1)
+    line = 0
+    total = ZERO
+    for line, invoice in enumerate(itertools.chain([first] if first else [], lines), start=1):
+        if line > EXCEL_ROWS - 1:
+            break
+        if invoice.owner_id is not None and invoice.owner_id not in owners:
+            owners.update(_owner_names(invoice.owner_id))
+        sheet.write_string(line, 0, invoice.number)
+        sheet.write_string(line, 1, invoice.customer_code)
+        sheet.write_string(line, 2, invoice.customer_name)
+        sheet.write_string(line, 3, owners.get(invoice.owner_id or 0, ""))
+        sheet.write_datetime(line, 4, invoice.issue_date, day)
+        sheet.write_datetime(line, 5, invoice.due_date, day)
+        sheet.write_number(line, 6, max(0, (filters.as_of - invoice.due_date).days))
+        sheet.write_number(line, 7, float(invoice.amount), money)
+        sheet.write_number(line, 8, float(invoice.open_as_of), money)
+        total += invoice.open_as_of
+    line += 1
+    sheet.write_string(line, 0, str(_("Total")), bold)
+    sheet.write_number(line, 8, float(total), money_bold)
+    workbook.close()
+    output.seek(0)
+    name = "-".join(
+        part for part in ("invoices", filters.bucket, filters.as_of.isoformat()) if part
+    )
+    return FileResponse(output, as_attachment=True, filename=f"{name}.xlsx", content_type=XLSX)
+
+
+def _owner_names(owner_id: int) -> dict[int, str]:
+    """The names of the reps (all of them at once: there are few; `owner_id` when new)."""
+    names = {person.pk: str(person) for person in User.objects.all()}
+    names.setdefault(owner_id, "")
+    return names
 
 
 # --- Figures ------------------------------------------------------------------------------------
