@@ -23,7 +23,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kehu.core.errors import ValidationFailed
 from kehu.customers.models import Customer
@@ -60,6 +60,14 @@ CUSTOMERS = (
     ("M-6", "other_rep", "west", ("not_active", "with_money"), ("0", "500"), ("prospect", "vip")),
     ("M-7", "rep", None, ("not_active", "not_active"), ("0", "0"), ("inactive", "inactive")),
 )
+
+
+@pytest.fixture(autouse=True)
+def english(client, settings):
+    """Pages and the API in English (the source language); Chinese is checked elsewhere."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
 
 
 def _snapshot(period: str, start: dt.date, end: dt.date, *, started_hours_ago: int, **extra):

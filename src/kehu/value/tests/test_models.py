@@ -176,12 +176,14 @@ def test_fitting_customers_with_hundreds_of_purchases_converges():
 def test_pareto_probability_alive_matches_the_closed_form_for_cdnow_customer_1(cdnow_history):
     # P(alive) = 1 / (1 + s/(r+s+x) (α+T)^(r+x) (β+T)^s A0), evaluated with mpmath
     mpmath = pytest.importorskip("mpmath")
-    mpmath.mp.dps = 30
     params = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
-    r, alpha, s, beta = (mpmath.mpf(value) for value in params.values())
-    x, t_x, age = (mpmath.mpf(value) for value in (2, 30.43, 38.86))
-    integral = mpmath.quad(lambda u: (alpha + u) ** -(r + x) * (beta + u) ** -(s + 1), [t_x, age])
-    alive = 1 / (1 + s * integral * (alpha + age) ** (r + x) * (beta + age) ** s)
+    with mpmath.workdps(30):  # local: mpmath's global precision is shared with other tests
+        r, alpha, s, beta = (mpmath.mpf(value) for value in params.values())
+        x, t_x, age = (mpmath.mpf(value) for value in (2, 30.43, 38.86))
+        integral = mpmath.quad(
+            lambda u: (alpha + u) ** -(r + x) * (beta + u) ** -(s + 1), [t_x, age]
+        )
+        alive = 1 / (1 + s * integral * (alpha + age) ** (r + x) * (beta + age) ** s)
     ours = pareto_nbd.probability_alive(
         params, np.array([2.0]), np.array([30.43]), np.array([38.86])
     )

@@ -12,7 +12,9 @@ from kehu.value.clv.special import (
 )
 
 mpmath = pytest.importorskip("mpmath")
-mpmath.mp.dps = 40
+# Every reference is computed with 40 digits, whatever precision another test module left in
+# mpmath's global context (xdist runs several modules in one process).
+DIGITS = 40
 
 GRID = [
     (a, fraction * (a + 1), z)
@@ -23,7 +25,14 @@ GRID = [
 
 
 def reference(a: float, b: float, z: float) -> float:
-    return float(mpmath.log(mpmath.hyp2f1(a, b, a + 1, z)))
+    with mpmath.workdps(DIGITS):
+        return float(mpmath.log(mpmath.hyp2f1(a, b, a + 1, z)))
+
+
+@pytest.fixture(autouse=True)
+def forty_digits():
+    with mpmath.workdps(DIGITS):
+        yield
 
 
 def test_log_hyp2f1_matches_mpmath_on_a_grid():

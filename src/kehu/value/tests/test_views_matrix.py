@@ -15,6 +15,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from kehu.customers.models import Customer, CustomerKind
 from kehu.value import report_figures
@@ -31,6 +32,14 @@ QUADRANTS = {
     "marginal": (7, "500.00", "200.00", "-565.60"),  # C −170, F −445, H 9.40, I…L 4 × 10
     "not_active": (2, "0.00", "0.00", "0.00"),
 }
+
+
+@pytest.fixture(autouse=True)
+def english(client, settings):
+    """Pages and the API in English (the source language); Chinese is checked elsewhere."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

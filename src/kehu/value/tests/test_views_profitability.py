@@ -16,6 +16,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from kehu.customers.models import Customer
 from kehu.value.services import value_snapshot_compute
@@ -39,6 +40,14 @@ COMPONENTS = {
     "cost_financing": D("16.04"),
     "cost_bad_debts": D("400.00"),
 }
+
+
+@pytest.fixture(autouse=True)
+def english(client, settings):
+    """Pages and the API in English (the source language); Chinese is checked elsewhere."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
