@@ -219,12 +219,30 @@ def static_files_collect_if_stale() -> bool:
     return True
 
 
+def _port_free_or_exit(*, host: str, port: int) -> None:
+    """Granian binds with SO_REUSEPORT, so a second Kehu on a busy port would silently share
+    it with the first (and its older code). Refuse instead, naming the port."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            console.print(
+                f"[red]Port {port} on {host} is in use ({error.strerror}): is Kehu already "
+                "serving? Stop it, or choose another port with --port.[/red]"
+            )
+            raise typer.Exit(code=1) from error
+
+
 def _serve(*, host: str, port: int, workers: int) -> None:
     from django.conf import settings
     from django.db import connections
     from granian import Granian
     from granian.constants import Interfaces
 
+    _port_free_or_exit(host=host, port=port)
     static_files_collect_if_stale()
     connections.close_all()  # the workers open their own
     if host not in settings.ALLOWED_HOSTS and host not in {"0.0.0.0", "::"}:  # noqa: S104
