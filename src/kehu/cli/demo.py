@@ -135,9 +135,15 @@ def _first_value_snapshot(*, customers: int) -> None:
     if customers > SNAPSHOT_ON_BUILD_UP_TO:
         console.print("Compute the value snapshot with [bold]kehu analyze[/bold].")
         return
+    from django.utils import timezone
+
+    from kehu.value.periods import last_closed_quarter
     from kehu.value.services import value_snapshot_compute
 
-    with console.status("Computing the value snapshot of the last closed quarter…"):
+    # The quarter before too, so the migration report has two snapshots to compare.
+    previous = last_closed_quarter(last_closed_quarter(timezone.localdate()).start)
+    with console.status("Computing the value snapshots of the last two closed quarters…"):
+        value_snapshot_compute(period=previous.label)
         snapshot = value_snapshot_compute()
     console.print(
         f"Value snapshot {snapshot.period} ({snapshot.engine}): "

@@ -30,7 +30,7 @@ def _log_in(page, base_url: str, username: str) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_card_shows_the_rating_and_a_manager_releases_a_held_order(
     organisation,
     live_server,

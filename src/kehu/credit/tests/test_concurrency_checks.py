@@ -66,7 +66,7 @@ def _confirm_in_parallel(customers, actor, amount: Decimal) -> list[Order]:
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL only")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_confirmations_for_one_customer_never_exceed_its_line(organisation):
     # Given a line of 10,000 and 24 orders of 1,000 confirmed at the same moment
     customer = CustomerFactory.create(owner=organisation.rep)
@@ -87,7 +87,7 @@ def test_parallel_confirmations_for_one_customer_never_exceed_its_line(organisat
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL only")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_confirmations_across_a_group_never_exceed_the_group_line(organisation):
     # Given three members with ample own lines sharing a group line of 6,000
     group = CreditGroupFactory.create()

@@ -50,7 +50,7 @@ def _race(jobs):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL only")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_submissions_leave_one_open_application(organisation):
     customer = CustomerFactory.create(owner=organisation.rep)
 
@@ -70,7 +70,7 @@ def test_parallel_submissions_leave_one_open_application(organisation):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL only")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_approvals_make_one_line(organisation):
     customer = CustomerFactory.create(owner=organisation.rep)
     application = credit_line_application_submit(

@@ -36,8 +36,11 @@ def built(django_db_setup, django_db_blocker):
     yield counts
     with django_db_blocker.unblock():
         from kehu.demo.services import demo_clear
+        from kehu.receivables.collections import dunning_levels_ensure_defaults
 
         demo_clear()
+        # The flush also empties the dunning ladder the migrations seed; later tests need it.
+        dunning_levels_ensure_defaults()
 
 
 def test_every_customer_has_a_rating_with_every_indicator(built):

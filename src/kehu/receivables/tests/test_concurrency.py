@@ -23,7 +23,7 @@ THREADS = 10
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL only")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_allocations_of_one_payment_never_exceed_it(organisation):
     customer = CustomerFactory(owner=organisation.rep)
     invoices = [

@@ -35,7 +35,7 @@ def _table(snapshot: ValueSnapshot) -> dict[int, tuple]:
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the app database is not PostgreSQL")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_duckdb_and_postgres_engines_give_identical_rows(organisation):
     build_ledger(organisation)
     duck = value_snapshot_compute(period="2025Q4", engine="duckdb")

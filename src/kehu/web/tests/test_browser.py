@@ -58,7 +58,7 @@ def browser_page():
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_log_in_open_the_list_and_a_card_and_switch_language(
     organisation, live_server, browser_page
 ):

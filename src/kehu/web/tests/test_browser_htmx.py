@@ -12,7 +12,10 @@ import pytest
 
 from kehu.customers.tests.factories import CustomerFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
