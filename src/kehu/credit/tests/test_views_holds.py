@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from kehu.accounts.services import approval_authorities_ensure_defaults
 from kehu.credit.models import (
@@ -68,7 +68,7 @@ def test_the_queue_shows_who_what_why_and_since_when(client, organisation, book)
     assert "210,000.00" in page
     assert "110,000.00" in page
     assert "Exposure beyond the credit line" in page
-    assert hold.checked_at.strftime("%Y-%m-%d") in page
+    assert timezone.localtime(hold.checked_at).strftime("%Y-%m-%d") in page  # shown local
     assert "华西电子" not in page  # not a customer the east manager sees
     assert f"/credit/holds/{hold.pk}/release/" in page
     assert "500,000.00" in page  # the user's authority
