@@ -239,6 +239,49 @@ def _sample(n: int, keep: int | None = None) -> np.ndarray:
     return indices
 
 
+@dataclass(frozen=True)
+class ConcentrationRow:
+    rank: int
+    code: str
+    name: str
+    value: Decimal
+    cumulative: Decimal
+    customer_share: float  # rank / count
+    value_share: float | None  # cumulative / total of the values above zero
+
+
+def concentration_rows(*, user: User, snapshot: ValueSnapshot, measure: str, total: Decimal):
+    """The customers of the concentration report ranked by `measure`, best first, with the
+    company-wide rank and running total (the curve's own points), yielding only the customers
+    `user` may see. `total` is the report's total of the values above zero."""
+    population = (
+        CustomerValue.objects.filter(snapshot=snapshot)
+        .filter(Q(pyramid_class__in=ACTIVE_CLASSES) | ~Q(**{measure: 0}))
+        .order_by(f"-{measure}", "customer_id")
+    )
+    count = population.count()
+    visible = None
+    if not user.sees_all:
+        visible = set(
+            related_visible_to(user, population.order_by()).values_list("customer_id", flat=True)
+        )
+    cumulative = Decimal(0)
+    rows = population.values_list("customer_id", "customer__code", "customer__name", measure)
+    for rank, (customer_id, code, name, value) in enumerate(rows.iterator(chunk_size=5000), 1):
+        cumulative += value
+        if visible is not None and customer_id not in visible:
+            continue
+        yield ConcentrationRow(
+            rank=rank,
+            code=code,
+            name=name,
+            value=value,
+            cumulative=cumulative,
+            customer_share=rank / count,
+            value_share=float(cumulative / total) if total > 0 else None,
+        )
+
+
 def concentration_report(*, snapshot: ValueSnapshot, measure: str) -> ConcentrationReport:
     """The concentration of `measure` over the snapshot's customers who bought in its window,
     and any other customer whose measure is not zero (an inactive customer still served at a

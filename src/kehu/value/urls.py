@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.pyramid_page, name="pyramid"),
     path("pyramid.xlsx", views.pyramid_export, name="pyramid_export"),
     path("concentration/", views.concentration_page, name="concentration"),
+    path("concentration.xlsx", views.concentration_export, name="concentration_export"),
     path("matrix/", views.matrix_page, name="matrix"),
     path("matrix.xlsx", views.matrix_export, name="matrix_export"),
     path("profitability/", views.profitability_page, name="profitability"),

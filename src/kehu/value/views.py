@@ -43,6 +43,7 @@ from kehu.value.report_figures import (
     MatrixReport,
     PyramidReport,
     concentration_report,
+    concentration_rows,
     loss_reason,
     matrix_customers,
     matrix_points,
@@ -383,6 +384,83 @@ def _no_snapshot() -> HttpResponse:
 def _workbook_response(output: Any, filename: str) -> FileResponse:
     output.seek(0)
     return FileResponse(output, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+@require_GET
+def concentration_export(request: HttpRequest) -> HttpResponseBase:
+    """The 80/20 figures (and the whale curve's, for profit) of a snapshot and a measure, and
+    the customers the user sees ranked with their company-wide rank and running share, as
+    .xlsx."""
+    user: User = request.user  # type: ignore[assignment]
+    errors: list[str] = []
+    snapshot = _snapshot(request, errors)
+    measure = request.GET.get("measure", "")
+    if snapshot is None:
+        message = _("There is no value snapshot yet: run “kehu analyze” to compute one.")
+        return HttpResponse(message, status=404, content_type="text/plain; charset=utf-8")
+    if measure not in MEASURES:
+        measure = snapshot.measure
+    report = concentration_report(snapshot=snapshot, measure=measure)
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
+    bold = workbook.add_format({"bold": True, "bg_color": "#EEF0F4", "bottom": 1})
+    money = workbook.add_format({"num_format": "#,##0.00"})
+    share = workbook.add_format({"num_format": "0.00%"})
+    summary = workbook.add_worksheet(_("Concentration"))
+    summary.set_column(0, 0, 44)
+    summary.set_column(1, 1, 20)
+    figures: list[tuple[str, Any, Any]] = [
+        (_("Period"), snapshot.period, None),
+        (_("Measure"), str(report.measure_label), None),
+        (_("Customers"), report.count, None),
+        (_("Total of the values above zero"), float(report.total), money),
+        (_("Share of the top fifth of customers (20%)"), report.top_share, share),
+        (_("Smallest share of customers giving 80%"), report.customers_for_target, share),
+        (_("Gini coefficient"), report.gini, None),
+    ]
+    if report.whale is not None:
+        figures += [
+            (_("Peak of the whale curve"), float(report.whale.peak), money),
+            (_("Customers up to the peak"), report.whale.peak_customers, None),
+            (_("Peak as a share of the total profit"), report.whale.peak_share, share),
+            (_("What the customers after the peak lose"), float(report.whale.tail_loss), money),
+        ]
+    for line, (label, value, style) in enumerate(figures):
+        summary.write_string(line, 0, str(label), bold)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            summary.write_string(line, 1, value)
+        else:
+            summary.write_number(line, 1, value, style)
+    customers = workbook.add_worksheet(_("Customers"))
+    header = [
+        _("Rank"),
+        _("Code"),
+        _("Name"),
+        report.measure_label,
+        _("Running total"),
+        _("Share of customers"),
+        _("Share of value"),
+    ]
+    customers.set_column(0, 0, 10)
+    customers.set_column(1, 1, 16)
+    customers.set_column(2, 2, 36)
+    customers.set_column(3, 6, 16)
+    for column, title in enumerate(header):
+        customers.write_string(0, column, str(title), bold)
+    customers.freeze_panes(1, 0)
+    rows = concentration_rows(user=user, snapshot=snapshot, measure=measure, total=report.total)
+    for line, row in enumerate(rows, start=1):
+        customers.write_number(line, 0, row.rank)
+        customers.write_string(line, 1, row.code)
+        customers.write_string(line, 2, row.name)
+        customers.write_number(line, 3, float(row.value), money)
+        customers.write_number(line, 4, float(row.cumulative), money)
+        customers.write_number(line, 5, row.customer_share, share)
+        _write_share(customers, line, 6, row.value_share, share)
+    workbook.close()
+    return _workbook_response(output, f"concentration-{snapshot.period}-{measure}.xlsx")
 
 
 # --- The value matrix (§4.4) --------------------------------------------------------------------

@@ -179,3 +179,37 @@ def test_whale_curve_of_net_profit(client, organisation, snapshot):
     assert body["whale"]["tail_loss"] == "1237.04"
     page = client.get(reverse("value:concentration"), {"measure": "net_profit"})
     assert "1,237.04" in page.content.decode()
+
+
+def test_concentration_export_ranks_customers_with_company_rank_and_running_share(
+    client, organisation, snapshot
+):
+    client.force_login(organisation.finance)
+
+    response = client.get(reverse("value:concentration_export"), {"measure": "gross_profit"})
+
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content)
+    summary = pl.read_excel(io.BytesIO(content), sheet_id=1, has_header=False)
+    customers = pl.read_excel(io.BytesIO(content), sheet_id=2)
+    figures = summary.to_series(1).to_list()  # period, measure, customers, total, …
+    # the 11 customers of the report: 10 above zero adding up to 2,374 and C at −40
+    assert figures[0] == "2025Q4"
+    assert float(figures[2]) == 11
+    assert float(figures[3]) == 2374.0
+    assert customers.height == 11
+    rank, code, _name, value, running, customer_share, value_share = customers.row(0)
+    assert (rank, code, value, running) == (1, "V-A", 1200.0, 1200.0)
+    assert customer_share == pytest.approx(1 / 11)
+    assert value_share == pytest.approx(1200 / 2374)
+    last = customers.row(10)
+    assert (last[0], last[1], last[3], last[4]) == (11, "V-C", -40.0, 2334.0)
+
+
+def test_concentration_export_lists_only_the_customers_a_rep_sees(client, organisation, snapshot):
+    client.force_login(organisation.other_rep)  # owns none of the 13 customers
+
+    response = client.get(reverse("value:concentration_export"))
+
+    content = b"".join(response.streaming_content)
+    assert pl.read_excel(io.BytesIO(content), sheet_id=2).height == 0
