@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import TimeStampedModel
+from kehu.core.models import SettingsVersion, TimeStampedModel
 from kehu.core.money import ZERO, MoneyField, currency_field
 
 
@@ -34,27 +34,13 @@ class Grade(models.TextChoices):
 GRADE_RANK = {grade: rank for rank, grade in enumerate(["C", "B", "A", "AA", "AAA"])}
 
 
-class CreditSettings(models.Model):
+class CreditSettings(SettingsVersion):
     """One version of the credit settings (credit/settings.py holds the defaults); the newest
     row is in force. Rows are never changed: the table is the history of who changed what."""
 
-    values = models.JSONField(_("values"))
-    changes = models.JSONField(_("changes"), default=dict)
-    reason = models.CharField(_("reason"), max_length=255, blank=True)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("changed by"),
-    )
-    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
-
-    class Meta:
+    class Meta(SettingsVersion.Meta):
         verbose_name = _("credit settings")
         verbose_name_plural = _("credit settings")
-        ordering = ["-id"]
 
     def __str__(self) -> str:
         return f"credit settings #{self.pk}"

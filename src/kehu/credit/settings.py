@@ -8,11 +8,12 @@ by `validate_settings`.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from kehu.core.errors import ValidationFailed
 from kehu.core.layered_settings import merge as layered_merge
+from kehu.core.layered_settings import setting_number
 
 GRADES = ("AAA", "AA", "A", "B", "C")
 CHECKPOINTS = ("confirm", "deliver", "invoice")
@@ -54,25 +55,7 @@ DEFAULTS: dict[str, Any] = {
 
 
 def _number(value: Any, key: str, *, low: Decimal | None = None, high: Decimal | None = None):
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError) as error:
-        raise ValidationFailed(
-            f"credit setting {key}: {value!r} is not a number", detail={"field": key}
-        ) from error
-    if not number.is_finite():
-        raise ValidationFailed(
-            f"credit setting {key}: {value!r} is not a number", detail={"field": key}
-        )
-    if low is not None and number < low:
-        raise ValidationFailed(
-            f"credit setting {key}: {value} is below {low}", detail={"field": key}
-        )
-    if high is not None and number > high:
-        raise ValidationFailed(
-            f"credit setting {key}: {value} is above {high}", detail={"field": key}
-        )
-    return number
+    return setting_number(value, key, label="credit setting", low=low, high=high)
 
 
 def _days(value: Any, key: str, *, low: int = 0, high: int = 3650) -> int:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.models import SettingsVersion
 from kehu.core.money import MoneyField
 
 SCORE = {"max_digits": 9, "decimal_places": 4}
@@ -70,27 +71,13 @@ class RfmSegment(models.TextChoices):
     LOST = "lost", _("Lost")
 
 
-class ValueSettings(models.Model):
+class ValueSettings(SettingsVersion):
     """One version of the value settings; the newest row is in force. Rows are never changed,
     so the history of who changed what, when and why is the table itself."""
 
-    values = models.JSONField(_("values"))
-    changes = models.JSONField(_("changes"), default=dict)
-    reason = models.CharField(_("reason"), max_length=255, blank=True)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("changed by"),
-    )
-    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
-
-    class Meta:
+    class Meta(SettingsVersion.Meta):
         verbose_name = _("value settings")
         verbose_name_plural = _("value settings")
-        ordering = ["-id"]
 
     def __str__(self) -> str:
         return f"value settings #{self.pk}"

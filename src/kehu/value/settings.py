@@ -10,11 +10,12 @@ numbers. Every key is checked by `validate_settings`.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from kehu.core.errors import ValidationFailed
 from kehu.core.layered_settings import merge as layered_merge
+from kehu.core.layered_settings import setting_number
 
 MEASURES = ("gross_profit", "revenue")
 
@@ -98,25 +99,7 @@ DEFAULTS: dict[str, Any] = {
 
 
 def _number(value: Any, key: str, *, low: Decimal | None = None, high: Decimal | None = None):
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError) as error:
-        raise ValidationFailed(
-            f"value setting {key}: {value!r} is not a number", detail={"field": key}
-        ) from error
-    if not number.is_finite():
-        raise ValidationFailed(
-            f"value setting {key}: {value!r} is not a number", detail={"field": key}
-        )
-    if low is not None and number < low:
-        raise ValidationFailed(
-            f"value setting {key}: {value} is below {low}", detail={"field": key}
-        )
-    if high is not None and number > high:
-        raise ValidationFailed(
-            f"value setting {key}: {value} is above {high}", detail={"field": key}
-        )
-    return number
+    return setting_number(value, key, label="value setting", low=low, high=high)
 
 
 def _weights(values: dict[str, Any], key: str) -> None:

@@ -7,11 +7,12 @@ The order being checked is added by the credit check itself.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Min, Sum
 
 from kehu.core.money import ZERO
 from kehu.receivables.models import Invoice
@@ -25,6 +26,8 @@ UNINVOICED_STATES = (OrderState.CONFIRMED, OrderState.DELIVERED)
 class Exposure:
     open_receivables: Decimal
     uninvoiced_orders: Decimal
+    # The due date of the oldest open invoice (None: nothing open): the overdue-hold rule.
+    oldest_open_due: dt.date | None = None
 
     @property
     def total(self) -> Decimal:
@@ -37,11 +40,15 @@ def exposure_of(*, customer_ids: Iterable[int], exclude_order_id: int | None = N
     ids = list(customer_ids)
     receivables = Invoice.objects.filter(
         customer_id__in=ids, is_cancelled=False, open_amount__gt=0
-    ).aggregate(total=Sum("open_amount"))["total"]
+    ).aggregate(total=Sum("open_amount"), oldest_due=Min("due_date"))
     orders = Order.objects.filter(
         customer_id__in=ids, state__in=UNINVOICED_STATES, payment_method=PaymentMethod.CREDIT
     )
     if exclude_order_id is not None:
         orders = orders.exclude(pk=exclude_order_id)
     uninvoiced = orders.aggregate(total=Sum("total_amount"))["total"]
-    return Exposure(open_receivables=receivables or ZERO, uninvoiced_orders=uninvoiced or ZERO)
+    return Exposure(
+        open_receivables=receivables["total"] or ZERO,
+        uninvoiced_orders=uninvoiced or ZERO,
+        oldest_open_due=receivables["oldest_due"],
+    )

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import CharField, Min, Q, QuerySet, Sum
+from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
 
 from kehu.accounts.models import ApprovalAuthority, User
@@ -51,12 +51,10 @@ from kehu.credit.models import (
     HoldReason,
     HoldState,
 )
-from kehu.credit.selectors.exposure import UNINVOICED_STATES, Exposure, exposure_of
+from kehu.credit.selectors.exposure import Exposure, exposure_of
 from kehu.credit.selectors.settings import credit_settings_current
 from kehu.customers.models import Customer
 from kehu.customers.selectors import related_visible_to
-from kehu.receivables.models import Invoice
-from kehu.sales.models import Order, PaymentMethod
 
 # Reasons that say nothing about an amount: releasing them approves the whole order.
 REASONS_WITHOUT_AMOUNT = (
@@ -137,26 +135,6 @@ def _line_in_force(**owner: object) -> CreditLine | None:
     return CreditLine.objects.filter(state=CreditLineState.ACTIVE, **owner).order_by("-id").first()
 
 
-def _own_figures(customer_id: int, exclude_order_id: int | None) -> tuple[Exposure, dt.date | None]:
-    """The customer's exposure (the definition of selectors/exposure.exposure_of) and the due
-    date of its oldest open invoice, in two aggregate reads."""
-    invoices = Invoice.objects.filter(
-        customer_id=customer_id, is_cancelled=False, open_amount__gt=0
-    ).aggregate(total=Sum("open_amount"), oldest_due=Min("due_date"))
-    orders = Order.objects.filter(
-        customer_id=customer_id,
-        state__in=UNINVOICED_STATES,
-        payment_method=PaymentMethod.CREDIT,
-    )
-    if exclude_order_id is not None:
-        orders = orders.exclude(pk=exclude_order_id)
-    uninvoiced = orders.aggregate(total=Sum("total_amount"))["total"]
-    exposure = Exposure(
-        open_receivables=invoices["total"] or ZERO, uninvoiced_orders=uninvoiced or ZERO
-    )
-    return exposure, invoices["oldest_due"]
-
-
 def credit_position(
     *,
     customer: Customer,
@@ -181,7 +159,8 @@ def credit_position(
         else None
     )
 
-    before, oldest_due = _own_figures(customer.pk, exclude_order_id)
+    before = exposure_of(customer_ids=[customer.pk], exclude_order_id=exclude_order_id)
+    oldest_due = before.oldest_open_due
     exposure = before.total + order_amount
     reasons: list[str] = []
 

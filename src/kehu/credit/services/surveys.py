@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.core.errors import PermissionDenied, ValidationFailed
+from kehu.credit.default_template import DISPUTES_FACT
 from kehu.credit.events import credit_event_record
 from kehu.credit.models import (
     AttachmentKind,
@@ -201,7 +202,7 @@ def question_choices(indicator: ScorecardIndicator) -> list[tuple[str, str]]:
 
 # The number of disputes (lawsuits, arbitration, serious quarrels over payment) in the last
 # three years: entered in the survey, added to the bad debts Kehu counts (default_template.py).
-DISPUTES_KEY = "disputes"
+DISPUTES_KEY = DISPUTES_FACT
 MAX_DISPUTES = 999
 
 
