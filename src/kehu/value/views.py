@@ -14,7 +14,6 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-import xlsxwriter
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -29,6 +28,14 @@ from kehu.accounts.models import OrgUnit, User
 from kehu.accounts.selectors import users_visible_to
 from kehu.core.errors import NotFound, ValidationFailed
 from kehu.customers.models import CustomerKind
+from kehu.value.exports import (
+    XLSX,
+    concentration_workbook,
+    matrix_workbook,
+    profitability_workbook,
+    pyramid_workbook,
+    row_share,
+)
 from kehu.value.models import CustomerValue, PyramidClass, Quadrant, ValueSnapshot
 from kehu.value.report_figures import (
     COST_COMPONENTS,
@@ -56,7 +63,6 @@ from kehu.value.report_figures import (
     snapshot_for_report,
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CUSTOMER_SORTS = ("rank", "code", "name", "value")
 
 
@@ -174,7 +180,7 @@ def pyramid_page(request: HttpRequest) -> HttpResponse:
             context.update(
                 page=page,
                 rows=[
-                    (row, getattr(row, snapshot.measure), _share(row, snapshot.measure, total))
+                    (row, getattr(row, snapshot.measure), row_share(row, snapshot.measure, total))
                     for row in page.object_list
                 ],
             )
@@ -191,11 +197,6 @@ def pyramid_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _share(row: Any, measure: str, total: Any) -> float | None:
-    value = getattr(row, measure)
-    return float(value) / float(total) if total and total > 0 else None
-
-
 @require_GET
 def pyramid_export(request: HttpRequest) -> HttpResponseBase:
     """The pyramid of the snapshot, and the customers the user may see (of the chosen class, or
@@ -205,77 +206,14 @@ def pyramid_export(request: HttpRequest) -> HttpResponseBase:
     snapshot = _snapshot(request, errors)
     chosen, search, sort = _pyramid_filters(request, errors)
     if snapshot is None:
-        message = _("There is no value snapshot yet: run “kehu analyze” to compute one.")
-        return HttpResponse(message, status=404, content_type="text/plain; charset=utf-8")
+        return _no_snapshot()
     report = pyramid_report(user=user, snapshot=snapshot)
     rows = pyramid_customers(
         user=user, snapshot=snapshot, pyramid_class=chosen, search=search, sort=sort
     )
     output = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
-    bold = workbook.add_format({"bold": True, "bg_color": "#EEF0F4", "bottom": 1})
-    money = workbook.add_format({"num_format": "#,##0.00"})
-    share = workbook.add_format({"num_format": "0.00%"})
-    sheet = workbook.add_worksheet(_("Pyramid"))
-    header = [
-        _("Class"),
-        _("Customers"),
-        _("Share of customers"),
-        report.measure_label,
-        _("Share of value"),
-        _("Customers you see"),
-    ]
-    sheet.set_column(0, 0, 22)
-    sheet.set_column(1, len(header), 16)
-    for column, title in enumerate(header):
-        sheet.write_string(0, column, str(title), bold)
-    for line, item in enumerate(report.classes, start=1):
-        sheet.write_string(line, 0, item.label)
-        sheet.write_number(line, 1, item.count)
-        _write_share(sheet, line, 2, item.customer_share, share)
-        sheet.write_number(line, 3, float(item.value), money)
-        _write_share(sheet, line, 4, item.value_share, share)
-        sheet.write_number(line, 5, item.visible_count)
-    customers = workbook.add_worksheet(_("Customers"))
-    header = [
-        _("Class"),
-        _("Rank"),
-        _("Code"),
-        _("Name"),
-        report.measure_label,
-        _("Share of value"),
-    ]
-    customers.set_column(0, 1, 12)
-    customers.set_column(2, 2, 16)
-    customers.set_column(3, 3, 36)
-    customers.set_column(4, 5, 16)
-    for column, title in enumerate(header):
-        customers.write_string(0, column, str(title), bold)
-    customers.freeze_panes(1, 0)
-    labels = dict(PyramidClass.choices)
-    for line, row in enumerate(rows.iterator(chunk_size=2000), start=1):
-        value = getattr(row, snapshot.measure)
-        customers.write_string(line, 0, str(labels.get(row.pyramid_class, row.pyramid_class)))
-        if row.rank is not None:
-            customers.write_number(line, 1, row.rank)
-        customers.write_string(line, 2, row.customer.code)
-        customers.write_string(line, 3, row.customer.name)
-        customers.write_number(line, 4, float(value), money)
-        row_share = _share(row, snapshot.measure, report.total_value)
-        _write_share(customers, line, 5, row_share, share)
-    workbook.close()
-    output.seek(0)
-    return FileResponse(
-        output,
-        as_attachment=True,
-        filename=f"pyramid-{snapshot.period}-{chosen or 'all'}.xlsx",
-        content_type=XLSX,
-    )
-
-
-def _write_share(sheet: Any, line: int, column: int, value: float | None, style: Any) -> None:
-    if value is not None:
-        sheet.write_number(line, column, value, style)
+    pyramid_workbook(output, snapshot=snapshot, report=report, rows=rows)
+    return _workbook_response(output, f"pyramid-{snapshot.period}-{chosen or 'all'}.xlsx")
 
 
 # --- Concentration ------------------------------------------------------------------------------
@@ -396,70 +334,13 @@ def concentration_export(request: HttpRequest) -> HttpResponseBase:
     snapshot = _snapshot(request, errors)
     measure = request.GET.get("measure", "")
     if snapshot is None:
-        message = _("There is no value snapshot yet: run “kehu analyze” to compute one.")
-        return HttpResponse(message, status=404, content_type="text/plain; charset=utf-8")
+        return _no_snapshot()
     if measure not in MEASURES:
         measure = snapshot.measure
     report = concentration_report(snapshot=snapshot, measure=measure)
-    output = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
-    bold = workbook.add_format({"bold": True, "bg_color": "#EEF0F4", "bottom": 1})
-    money = workbook.add_format({"num_format": "#,##0.00"})
-    share = workbook.add_format({"num_format": "0.00%"})
-    summary = workbook.add_worksheet(_("Concentration"))
-    summary.set_column(0, 0, 44)
-    summary.set_column(1, 1, 20)
-    figures: list[tuple[str, Any, Any]] = [
-        (_("Period"), snapshot.period, None),
-        (_("Measure"), str(report.measure_label), None),
-        (_("Customers"), report.count, None),
-        (_("Total of the values above zero"), float(report.total), money),
-        (_("Share of the top fifth of customers (20%)"), report.top_share, share),
-        (_("Smallest share of customers giving 80%"), report.customers_for_target, share),
-        (_("Gini coefficient"), report.gini, None),
-    ]
-    if report.whale is not None:
-        figures += [
-            (_("Peak of the whale curve"), float(report.whale.peak), money),
-            (_("Customers up to the peak"), report.whale.peak_customers, None),
-            (_("Peak as a share of the total profit"), report.whale.peak_share, share),
-            (_("What the customers after the peak lose"), float(report.whale.tail_loss), money),
-        ]
-    for line, (label, value, style) in enumerate(figures):
-        summary.write_string(line, 0, str(label), bold)
-        if value is None:
-            continue
-        if isinstance(value, str):
-            summary.write_string(line, 1, value)
-        else:
-            summary.write_number(line, 1, value, style)
-    customers = workbook.add_worksheet(_("Customers"))
-    header = [
-        _("Rank"),
-        _("Code"),
-        _("Name"),
-        report.measure_label,
-        _("Running total"),
-        _("Share of customers"),
-        _("Share of value"),
-    ]
-    customers.set_column(0, 0, 10)
-    customers.set_column(1, 1, 16)
-    customers.set_column(2, 2, 36)
-    customers.set_column(3, 6, 16)
-    for column, title in enumerate(header):
-        customers.write_string(0, column, str(title), bold)
-    customers.freeze_panes(1, 0)
     rows = concentration_rows(user=user, snapshot=snapshot, measure=measure, total=report.total)
-    for line, row in enumerate(rows, start=1):
-        customers.write_number(line, 0, row.rank)
-        customers.write_string(line, 1, row.code)
-        customers.write_string(line, 2, row.name)
-        customers.write_number(line, 3, float(row.value), money)
-        customers.write_number(line, 4, float(row.cumulative), money)
-        customers.write_number(line, 5, row.customer_share, share)
-        _write_share(customers, line, 6, row.value_share, share)
-    workbook.close()
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    concentration_workbook(output, snapshot=snapshot, report=report, rows=rows)
     return _workbook_response(output, f"concentration-{snapshot.period}-{measure}.xlsx")
 
 
@@ -577,74 +458,7 @@ def matrix_export(request: HttpRequest) -> HttpResponseBase:
         user=user, snapshot=snapshot, filters=filters, quadrant=quadrant, sort=sort
     )
     output = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
-    bold = workbook.add_format({"bold": True, "bg_color": "#EEF0F4", "bottom": 1})
-    money = workbook.add_format({"num_format": "#,##0.00"})
-    share = workbook.add_format({"num_format": "0.00%"})
-    score = workbook.add_format({"num_format": "0.0000"})
-    sheet = workbook.add_worksheet(_("Quadrants"))
-    header = [
-        _("Quadrant"),
-        _("Customers"),
-        _("Share of customers"),
-        _("Revenue"),
-        _("Share of revenue"),
-        _("Gross profit"),
-        _("Net profit"),
-        _("What to do"),
-    ]
-    sheet.set_column(0, 0, 16)
-    sheet.set_column(1, 6, 16)
-    sheet.set_column(7, 7, 80)
-    for column, title in enumerate(header):
-        sheet.write_string(0, column, str(title), bold)
-    for line, item in enumerate(report.quadrants, start=1):
-        sheet.write_string(line, 0, item.label)
-        sheet.write_number(line, 1, item.count)
-        _write_share(sheet, line, 2, item.customer_share, share)
-        sheet.write_number(line, 3, float(item.revenue), money)
-        _write_share(sheet, line, 4, item.revenue_share, share)
-        sheet.write_number(line, 5, float(item.gross_profit), money)
-        sheet.write_number(line, 6, float(item.net_profit), money)
-        sheet.write_string(line, 7, item.advice)
-    line = len(report.quadrants) + 2
-    sheet.write_string(line, 0, str(_("Volume threshold")))
-    if report.volume_threshold is not None:
-        sheet.write_number(line, 1, float(report.volume_threshold), money)
-    sheet.write_string(line, 2, report.volume_threshold_setting)
-    sheet.write_string(line + 1, 0, str(_("Loyalty threshold")))
-    sheet.write_number(line + 1, 1, float(report.loyalty_threshold), score)
-    customers = workbook.add_worksheet(_("Customers"))
-    header = [
-        _("Quadrant"),
-        _("Code"),
-        _("Name"),
-        _("Region"),
-        _("Owner rep"),
-        _("Revenue"),
-        _("Loyalty"),
-        _("Gross profit"),
-        _("Net profit"),
-    ]
-    customers.set_column(0, 1, 14)
-    customers.set_column(2, 2, 36)
-    customers.set_column(3, 8, 16)
-    for column, title in enumerate(header):
-        customers.write_string(0, column, str(title), bold)
-    customers.freeze_panes(1, 0)
-    labels = dict(Quadrant.choices)
-    for line, row in enumerate(rows.iterator(chunk_size=2000), start=1):
-        customer = row.customer
-        customers.write_string(line, 0, str(labels.get(row.quadrant, row.quadrant)))
-        customers.write_string(line, 1, customer.code)
-        customers.write_string(line, 2, customer.name)
-        customers.write_string(line, 3, customer.region.name if customer.region else "")
-        customers.write_string(line, 4, str(customer.owner))
-        customers.write_number(line, 5, float(row.revenue), money)
-        customers.write_number(line, 6, float(row.loyalty_score), score)
-        customers.write_number(line, 7, float(row.gross_profit), money)
-        customers.write_number(line, 8, float(row.net_profit), money)
-    workbook.close()
+    matrix_workbook(output, report=report, rows=rows)
     return _workbook_response(output, f"value-matrix-{snapshot.period}-{quadrant or 'all'}.xlsx")
 
 
@@ -749,47 +563,6 @@ def profitability_export(request: HttpRequest) -> HttpResponseBase:
         user=user, snapshot=snapshot, filters=filters, only_losses=only_losses, sort=sort
     )
     output = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
-    bold = workbook.add_format({"bold": True, "bg_color": "#EEF0F4", "bottom": 1})
-    money = workbook.add_format({"num_format": "#,##0.00"})
-    sheet = workbook.add_worksheet(_("Profitability"))
-    header = [
-        _("Code"),
-        _("Name"),
-        _("Region"),
-        _("Owner rep"),
-        _("Revenue"),
-        _("Cost of goods"),
-        _("Gross profit"),
-        *(label for label in COST_COMPONENTS.values()),
-        _("Cost to serve"),
-        _("Net profit"),
-        _("Reason"),
-    ]
-    sheet.set_column(0, 0, 14)
-    sheet.set_column(1, 1, 36)
-    sheet.set_column(2, len(header) - 2, 16)
-    sheet.set_column(len(header) - 1, len(header) - 1, 40)
-    for column, title in enumerate(header):
-        sheet.write_string(0, column, str(title), bold)
-    sheet.freeze_panes(1, 2)
-    for line, row in enumerate(rows.iterator(chunk_size=2000), start=1):
-        customer = row.customer
-        sheet.write_string(line, 0, customer.code)
-        sheet.write_string(line, 1, customer.name)
-        sheet.write_string(line, 2, customer.region.name if customer.region else "")
-        sheet.write_string(line, 3, str(customer.owner))
-        amounts = [
-            row.revenue,
-            row.cost_of_goods,
-            row.gross_profit,
-            *(getattr(row, field) for field in COST_COMPONENTS),
-            row.cost_to_serve,
-            row.net_profit,
-        ]
-        for offset, amount in enumerate(amounts):
-            sheet.write_number(line, 4 + offset, float(amount), money)
-        sheet.write_string(line, 4 + len(amounts), loss_reason(row) if row.net_profit < 0 else "")
-    workbook.close()
+    profitability_workbook(output, rows=rows)
     scope = "losses" if only_losses else "all"
     return _workbook_response(output, f"profitability-{snapshot.period}-{scope}.xlsx")

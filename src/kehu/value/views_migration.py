@@ -19,7 +19,6 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-import xlsxwriter
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -33,6 +32,7 @@ from django.views.decorators.http import require_GET
 from kehu.accounts.models import OrgUnit, User
 from kehu.accounts.selectors import users_visible_to
 from kehu.core.errors import ValidationFailed
+from kehu.value.exports import XLSX, migration_workbook, movement_labels
 from kehu.value.migration import (
     DIMENSIONS,
     GONE,
@@ -42,12 +42,10 @@ from kehu.value.migration import (
     class_migration,
     class_migration_customers,
     dimension_label,
-    movement,
 )
 from kehu.value.models import ValueSnapshot
 from kehu.value.report_figures import snapshot_choices
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DEFAULT_DIMENSION = "money_class"
 MOVEMENT_COLOURS = {
     "up": "#167a4a",
@@ -207,21 +205,11 @@ def _table(matrix: MigrationMatrix) -> dict[str, Any]:
     return {"columns": columns, "rows": rows}
 
 
-def _movement_labels() -> dict[str, str]:
-    return {
-        "up": _("Moved up"),
-        "stay": _("Stayed"),
-        "down": _("Moved down"),
-        NEW: _("New"),
-        GONE: _("Gone"),
-    }
-
-
 def _sankey(matrix: MigrationMatrix, query: MigrationQuery, base_query: str) -> dict[str, Any]:
     assert query.snapshot_from is not None
     assert query.snapshot_to is not None
     dimension = matrix.dimension
-    labels = _movement_labels()
+    labels = movement_labels()
     nodes = [
         {
             "name": f"from:{line.key}",
@@ -343,7 +331,7 @@ def migration_page(request: HttpRequest) -> HttpResponse:
             owner_id=query.owner_id,
         )
         base_query = _base_query(query)
-        labels = _movement_labels()
+        labels = movement_labels()
         context.update(
             matrix=matrix,
             table=_table(matrix),
@@ -423,7 +411,13 @@ def migration_export(request: HttpRequest) -> HttpResponseBase:
     except ValidationFailed as error:  # pragma: no cover - the query is checked in _parse
         return HttpResponse(error.message, status=422, content_type="text/plain; charset=utf-8")
     output = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    _write_workbook(output, user=user, query=query, matrix=matrix)
+    migration_workbook(
+        output,
+        matrix=matrix,
+        snapshot_from=query.snapshot_from,
+        snapshot_to=query.snapshot_to,
+        customers=_customers(user, query),
+    )
     output.seek(0)
     cell = f"-{query.source}-{query.target}" if query.source and query.target else ""
     filename = (
@@ -431,92 +425,6 @@ def migration_export(request: HttpRequest) -> HttpResponseBase:
         f"{query.snapshot_to.period}{cell}.xlsx"
     )
     return FileResponse(output, as_attachment=True, filename=filename, content_type=XLSX)
-
-
-def _write_workbook(
-    output: Any, *, user: User, query: MigrationQuery, matrix: MigrationMatrix
-) -> None:
-    assert query.snapshot_from is not None
-    assert query.snapshot_to is not None
-    dimension = matrix.dimension
-    workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
-    bold = workbook.add_format({"bold": True, "bg_color": "#EEF0F4", "bottom": 1})
-    money = workbook.add_format({"num_format": "#,##0.00"})
-    share = workbook.add_format({"num_format": "0.00%"})
-    period_from, period_to = query.snapshot_from.period, query.snapshot_to.period
-    corner = f"{period_from} → {period_to}"
-    for title, value_of, style in (
-        (_("Customers"), lambda cell: cell.count, None),
-        (_("Revenue"), lambda cell: float(cell.revenue), money),
-    ):
-        sheet = workbook.add_worksheet(str(title))
-        sheet.set_column(0, 0, 30)
-        sheet.set_column(1, len(matrix.targets) + 1, 18)
-        sheet.write_string(0, 0, corner, bold)
-        for column, target in enumerate(matrix.targets, start=1):
-            sheet.write_string(0, column, class_label(dimension, target), bold)
-        sheet.write_string(0, len(matrix.targets) + 1, _("Total"), bold)
-        for line_number, line in enumerate(matrix.rows, start=1):
-            sheet.write_string(line_number, 0, class_label(dimension, line.key), bold)
-            for column, target in enumerate(matrix.targets, start=1):
-                cell = matrix.cell(line.key, target)
-                value = value_of(cell) if cell is not None else 0
-                sheet.write_number(line_number, column, value, style)
-            total = line.count if style is None else float(line.revenue)
-            sheet.write_number(line_number, len(matrix.targets) + 1, total, style)
-        last = len(matrix.rows) + 1
-        sheet.write_string(last, 0, _("Total"), bold)
-        for column, column_line in enumerate(matrix.columns, start=1):
-            total = column_line.count if style is None else float(column_line.revenue)
-            sheet.write_number(last, column, total, style)
-        note = _(
-            "Rows: class in %(from)s; columns: class in %(to)s. Revenue: in %(to)s, and in"
-            " %(from)s for the customers gone."
-        ) % {"from": period_from, "to": period_to}
-        sheet.write_string(last + 2, 0, note)
-    summary = workbook.add_worksheet(_("Movements"))
-    summary.set_column(0, 0, 24)
-    summary.set_column(1, 3, 18)
-    for column, title in enumerate((_("Movement"), _("Customers"), _("Share"), _("Revenue"))):
-        summary.write_string(0, column, str(title), bold)
-    labels = _movement_labels()
-    for line_number, item in enumerate(matrix.movements, start=1):
-        summary.write_string(line_number, 0, labels[item.key])
-        summary.write_number(line_number, 1, item.count)
-        if item.share is not None:
-            summary.write_number(line_number, 2, item.share, share)
-        summary.write_number(line_number, 3, float(item.revenue), money)
-    customers = workbook.add_worksheet(_("Customers of the cells"))
-    header = (
-        _("Code"),
-        _("Name"),
-        _("Class in %(period)s") % {"period": period_from},
-        _("Class in %(period)s") % {"period": period_to},
-        _("Movement"),
-        _("Revenue in %(period)s") % {"period": period_from},
-        _("Revenue in %(period)s") % {"period": period_to},
-    )
-    customers.set_column(0, 0, 16)
-    customers.set_column(1, 1, 36)
-    customers.set_column(2, 4, 22)
-    customers.set_column(5, 6, 18)
-    for column, title in enumerate(header):
-        customers.write_string(0, column, str(title), bold)
-    customers.freeze_panes(1, 0)
-    order = DIMENSIONS[dimension]
-    line_number = 0
-    for rows in _customers(user, query):
-        for row in rows.iterator(chunk_size=2000):
-            line_number += 1
-            customers.write_string(line_number, 0, row.customer.code)
-            customers.write_string(line_number, 1, row.customer.name)
-            customers.write_string(line_number, 2, class_label(dimension, row.source_class))
-            customers.write_string(line_number, 3, class_label(dimension, row.target_class))
-            kind = movement(order=order, source=row.source_class, target=row.target_class)
-            customers.write_string(line_number, 4, labels[kind])
-            customers.write_number(line_number, 5, float(row.revenue_from), money)
-            customers.write_number(line_number, 6, float(row.revenue_to), money)
-    workbook.close()
 
 
 urlpatterns: list[URLPattern] = [
