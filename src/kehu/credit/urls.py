@@ -1,6 +1,6 @@
 """Credit pages, mounted at /credit/. Each area's module declares its own url patterns."""
 
-from kehu.credit.views import accountability, holds, lines, proposal, ratings, settings
+from kehu.credit.views import accountability, groups, holds, lines, proposal, ratings, settings
 
 app_name = "credit"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     *accountability.urlpatterns,
     *proposal.urlpatterns,
     *settings.urlpatterns,
+    *groups.urlpatterns,
 ]

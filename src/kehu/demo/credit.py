@@ -387,6 +387,91 @@ def _applications_build(*, today: dt.date, rng: np.random.Generator) -> dict[str
     return counts
 
 
+# The demo's credit groups: related companies sharing one group line (§5.3); the last figure
+# is the group line as a multiple of what the members owe together.
+GROUPS = (
+    ("JT-HD01", "华东建材集团", 3, "母公司与两家子公司，集团统一授信", Decimal("1.6")),
+    ("JT-HX02", "恒信实业集团", 2, "同一实际控制人", Decimal("1.1")),
+)
+
+
+def _groups_build(*, today: dt.date) -> int:
+    """A few related business customers of one rep each, among those that owe the most, make a
+    credit group; top management creates it, the rep applies for a group line, which the
+    approver whose authority covers it approves; the second group then asks for a raise that
+    waits for approval."""
+    from kehu.credit.selectors.exposure import exposure_of
+    from kehu.credit.services.lines import (
+        credit_group_create,
+        credit_group_member_set,
+        credit_line_application_approve,
+        credit_line_application_submit,
+    )
+
+    boss = User.objects.filter(role=Role.TOP_MANAGEMENT, is_active=True).order_by("pk").first()
+    if boss is None:
+        return 0
+    approvers = Approvers()
+    users = User.objects.in_bulk()
+    owing = dict(
+        Invoice.objects.filter(is_cancelled=False, open_amount__gt=0)
+        .values("customer_id")
+        .annotate(total=Sum("open_amount"))
+        .values_list("customer_id", "total")
+    )
+    candidates = (
+        Customer.objects.filter(
+            kind=CustomerKind.BUSINESS,
+            owner__role=Role.SALES_REP,
+            credit_lines__state=CreditLineState.ACTIVE,
+            credit__group__isnull=True,
+            credit__grade__in=("AAA", "AA", "A"),
+            pk__in=list(owing),
+        )
+        .exclude(credit_applications__state__in=("submitted", "returned"))
+        .select_related("owner")
+    )
+    by_owner: dict[int, list[Customer]] = {}
+    for customer in sorted(candidates, key=lambda c: (-owing[c.pk], c.pk)):
+        by_owner.setdefault(customer.owner_id, []).append(customer)
+    owners = sorted(
+        (owner for owner in by_owner if len(by_owner[owner]) >= 2),
+        key=lambda owner: (-sum(owing[c.pk] for c in by_owner[owner][:3]), owner),
+    )
+    built = 0
+    for (code, name, size, notes, headroom), owner_id in zip(GROUPS, owners, strict=False):
+        members = by_owner[owner_id][:size]
+        group = credit_group_create(code=code, name=name, actor=boss, notes=notes)
+        for member in members:
+            credit_group_member_set(customer=member, group=group, actor=boss)
+        exposure = exposure_of(customer_ids=[member.pk for member in members]).total
+        amount = max(Decimal(100_000), (exposure * headroom / 10_000).quantize(Decimal(1)) * 10_000)
+        rep = members[0].owner
+        application = credit_line_application_submit(
+            applied_by=rep,
+            group=group,
+            requested_amount=amount,
+            payment_terms_days=30,
+            reason="集团统一授信",
+            today=today,
+        )
+        approver = users[approvers.approver_for(amount=amount, owner_id=rep.pk)]
+        credit_line_application_approve(
+            application=application, approver=approver, comment="同意", today=today
+        )
+        if built == 1:
+            credit_line_application_submit(
+                applied_by=rep,
+                group=group,
+                requested_amount=amount * 2,
+                payment_terms_days=45,
+                reason="集团新项目开工，申请提高集团额度",
+                today=today,
+            )
+        built += 1
+    return built
+
+
 def demo_credit_build(
     *, today: dt.date, seed: int = 42, progress: Callable[[str, int, int], None] | None = None
 ) -> dict[str, int]:
@@ -434,6 +519,7 @@ def demo_credit_build(
     with transaction.atomic():
         for action, number in _applications_build(today=today, rng=rng).items():
             counts[f"applications {action}"] = number
+        counts["credit groups"] = _groups_build(today=today)
     report("credit", 5, steps)
     held = _held_orders_build(today=today, rng=rng)
     counts["orders held for credit"] = len(held)

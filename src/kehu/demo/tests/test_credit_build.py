@@ -10,6 +10,7 @@ from django.utils import timezone
 from kehu.credit.models import (
     ApplicationState,
     CreditCheck,
+    CreditGroup,
     CreditLine,
     CreditLineApplication,
     CreditLineState,
@@ -56,12 +57,15 @@ def test_every_customer_has_a_rating_with_every_indicator(built):
 def test_every_customer_on_credit_has_one_line_in_force(built):
     on_credit = Customer.objects.filter(credit_limit__gt=0).count()
     assert on_credit > 0
-    assert CreditLine.objects.filter(state=CreditLineState.ACTIVE).count() == on_credit
+    active = CreditLine.objects.filter(state=CreditLineState.ACTIVE, customer__isnull=False)
+    assert active.count() == on_credit
     assert not CreditLine.objects.filter(approved_by__isnull=True).exists()
 
 
 def test_applications_wait_for_approvers_and_some_were_decided(built):
-    waiting = CreditLineApplication.objects.filter(state=ApplicationState.SUBMITTED)
+    waiting = CreditLineApplication.objects.filter(
+        state=ApplicationState.SUBMITTED, customer__isnull=False
+    )
     assert waiting.count() == built["applications waiting"]
     assert len({a.required_role for a in waiting}) >= 2
     assert CreditLineApplication.objects.filter(state=ApplicationState.APPROVED).exists()
@@ -79,3 +83,17 @@ def test_held_orders_wait_in_the_queue_and_one_was_released_and_one_rejected(bui
 
 def test_collection_notes_are_recorded(built):
     assert CollectionNote.objects.count() == built["collection notes"] > 0
+
+
+def test_credit_groups_of_one_rep_share_a_group_line(built):
+    groups = list(CreditGroup.objects.order_by("code"))
+    assert len(groups) == built["credit groups"] == 2
+    for group in groups:
+        owners = {standing.customer.owner_id for standing in group.members.all()}
+        assert len(owners) == 1
+        assert group.members.count() >= 2
+        assert group.credit_lines.filter(state=CreditLineState.ACTIVE).count() == 1
+    waiting = CreditLineApplication.objects.filter(
+        state=ApplicationState.SUBMITTED, group__isnull=False
+    )
+    assert [application.group.code for application in waiting] == [groups[1].code]
