@@ -122,7 +122,8 @@ FIGURE_LABELS = {
 
 class SurveyForm(forms.Form):
     surveyed_on = forms.DateField(
-        label=gettext_lazy("Surveyed on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Surveyed on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     fiscal_year = forms.IntegerField(
         label=gettext_lazy("Fiscal year of the statements"),
@@ -326,6 +327,16 @@ def survey_attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
 # --- The application form -----------------------------------------------------------------------
 
 
+class SurveyChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A survey is chosen by its date and who made it, not by its number."""
+
+    def label_from_instance(self, obj: CreditSurvey) -> str:
+        return _("Survey of %(date)s by %(person)s") % {
+            "date": obj.surveyed_on.isoformat(),
+            "person": obj.surveyed_by,
+        }
+
+
 class ApplicationForm(forms.Form):
     requested_amount = forms.DecimalField(
         label=gettext_lazy("Requested line"), min_value=0, max_digits=18, decimal_places=2
@@ -334,7 +345,8 @@ class ApplicationForm(forms.Form):
         label=gettext_lazy("Payment terms (days)"), min_value=0, max_value=365
     )
     valid_until = forms.DateField(
-        label=gettext_lazy("Valid until"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Valid until"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     temporary_amount = forms.DecimalField(
         label=gettext_lazy("Temporary increase"),
@@ -346,14 +358,14 @@ class ApplicationForm(forms.Form):
     temporary_from = forms.DateField(
         label=gettext_lazy("Temporary increase from"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     temporary_until = forms.DateField(
         label=gettext_lazy("Temporary increase until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    survey: forms.ModelChoiceField[CreditSurvey] = forms.ModelChoiceField(
+    survey: forms.ModelChoiceField[CreditSurvey] = SurveyChoiceField(
         label=gettext_lazy("Credit survey"), queryset=CreditSurvey.objects.none(), required=False
     )
     reason = forms.CharField(
@@ -712,12 +724,13 @@ class SecurityForm(forms.Form):
         label=gettext_lazy("Secured amount"), min_value=0, max_digits=18, decimal_places=2
     )
     valid_from = forms.DateField(
-        label=gettext_lazy("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Valid from"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     valid_until = forms.DateField(
         label=gettext_lazy("Valid until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 
