@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The demo keeps its database in ./var unless KEHU_DATA_DIR says otherwise.
 export KEHU_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install demo serve test test-sqlite test-postgres lint typecheck messages bench-import bench-pages bench-credit openapi constraints clean
+.PHONY: install demo serve test test-sqlite test-postgres lint typecheck messages bench-import bench-pages bench-credit bench-snapshot openapi constraints clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Kehu needs Python 3.11, found " + sys.version' 
@@ -62,6 +62,10 @@ bench-credit: install
 
 bench-pages: install
 	$(BIN)/python bench/bench_customer_pages.py --data bench/data/pages
+
+# SNAPSHOT_ARGS="--customers 100000 --rows 2000000" for a quicker run than 1M customers / 20M orders.
+bench-snapshot: install
+	$(BIN)/python bench/bench_snapshot.py --data-dir bench/data/snapshot $(SNAPSHOT_ARGS)
 
 constraints:
 	$(BIN)/pip freeze --exclude-editable | grep -v '^kehu' > constraints.txt.new

@@ -128,6 +128,7 @@ def _register_routers() -> None:
     from kehu.sales.api import router as sales_router
     from kehu.service.api import router as service_router
     from kehu.value.api import router as value_router
+    from kehu.value.api_migration import router as value_migration_router
 
     for router in (
         accounts_router,
@@ -137,6 +138,7 @@ def _register_routers() -> None:
         service_router,
         catalog_router,
         value_router,
+        value_migration_router,
         *credit_routers,
     ):
         api.add_router("", router)

@@ -137,6 +137,7 @@ def _first_value_snapshot(*, customers: int) -> None:
         return
     from django.utils import timezone
 
+    from kehu.demo.segments import demo_segment_actions_build
     from kehu.value.periods import last_closed_quarter
     from kehu.value.services import value_snapshot_compute
 
@@ -149,6 +150,7 @@ def _first_value_snapshot(*, customers: int) -> None:
         f"Value snapshot {snapshot.period} ({snapshot.engine}): "
         f"{snapshot.customer_count:,} customers in {snapshot.seconds or 0:.1f} s"
     )
+    demo_segment_actions_build(today=timezone.localdate())  # next actions on the worksheet
 
 
 def _credit_side(*, customers: int, today, seed: int) -> None:  # type: ignore[no-untyped-def]

@@ -30,9 +30,31 @@ def migrate() -> None:
 
 
 def _register() -> None:
-    from kehu.cli import clv, credit, demo, imports, receivables, users, value
+    from kehu.cli import (
+        clv,
+        credit,
+        demo,
+        export,
+        imports,
+        receivables,
+        users,
+        value,
+        value_reports,
+        worker,
+    )
 
-    for module in (clv, credit, demo, imports, receivables, users, value):
+    for module in (
+        clv,
+        credit,
+        demo,
+        export,
+        imports,
+        receivables,
+        users,
+        value,
+        value_reports,
+        worker,
+    ):
         module.register(app)
 
 

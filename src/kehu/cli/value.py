@@ -6,8 +6,27 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
+
+# The steps the snapshot service names through its `progress` callback, in order (an engine
+# that reads in the database skips the first; a step the service does not name is skipped).
+ANALYZE_STEPS = ("reading the ledger", "aggregating", "scoring", "lifetime value", "writing")
+
+
+def step_position(name: str) -> int | None:
+    """The 0-based place of a step the service names (matched on its start), else None."""
+    for position, step in enumerate(ANALYZE_STEPS):
+        if name.startswith(step) or step.startswith(name):
+            return position
+    return None
 
 
 def _fail(message: str) -> typer.Exit:
@@ -25,7 +44,12 @@ def analyze(
         ),
     ] = None,
     engine: Annotated[
-        str, typer.Option("--engine", help="duckdb (in process) or postgres (in the database)")
+        str,
+        typer.Option(
+            "--engine",
+            help="duckdb (in process), postgres (in the database) or spark (Apache Spark on a "
+            "Parquet export; KEHU_SPARK_MASTER, KEHU_SPARK_PARQUET)",
+        ),
     ] = "duckdb",
     measure: Annotated[
         str | None,
@@ -40,23 +64,37 @@ def analyze(
 
     from kehu.core.errors import KehuError
     from kehu.value.concentration import concentration
-    from kehu.value.services import value_snapshot_compute
+    from kehu.value.services_refresh import value_snapshot_refresh
 
     console = Console()
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        SpinnerColumn(),
+        TextColumn("{task.description:<20}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
     ) as progress:
-        task = progress.add_task("starting", total=None)
+        task = progress.add_task("starting", total=len(ANALYZE_STEPS))
 
         def step(description: str) -> None:
-            progress.update(task, description=description)
+            position = step_position(description)
+            if position is None:
+                progress.update(task, description=description)
+            else:
+                progress.update(task, description=description, completed=position)
 
         try:
-            snapshot = value_snapshot_compute(
-                period=period, engine=engine, measure=measure, progress=step
+            snapshot = value_snapshot_refresh(
+                period=period,
+                engine=engine,
+                measure=measure,
+                progress=step,
+                trigger="command line",
             )
         except KehuError as error:
             raise _fail(str(error)) from error
+        progress.update(task, description="done", completed=len(ANALYZE_STEPS))
 
     field = snapshot.measure
     values = np.array(

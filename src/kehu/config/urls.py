@@ -12,5 +12,6 @@ urlpatterns = [
     path("receivables/", include("kehu.receivables.urls")),
     path("value/", include("kehu.value.urls")),
     path("credit/", include("kehu.credit.urls")),
+    path("settings/schedules/", include("kehu.schedules.urls")),
     path("", include("kehu.web.urls")),
 ]

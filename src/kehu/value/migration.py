@@ -43,7 +43,8 @@ from kehu.accounts.models import OrgUnit, User
 from kehu.core.errors import ValidationFailed
 from kehu.core.money import CENT, ZERO
 from kehu.customers.selectors import related_visible_to
-from kehu.value.models import CustomerValue, MoneyClass, PyramidClass, ValueSnapshot
+from kehu.value.models import CustomerValue, MoneyClass, PyramidClass, Quadrant, ValueSnapshot
+from kehu.value.report_figures import snapshot_choices
 
 NEW = "new"  # not in A: a customer only in the later snapshot
 GONE = "gone"  # not in B: a customer only in the earlier snapshot
@@ -70,12 +71,49 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
             PyramidClass.PROSPECT,
         )
     ),
+    # By volume first, as the matrix is drawn: a move between risk (large, not loyal) and
+    # growth (small, loyal) counts as down or up in volume.
+    "quadrant": tuple(
+        str(key)
+        for key in (
+            Quadrant.CORE,
+            Quadrant.RISK,
+            Quadrant.GROWTH,
+            Quadrant.MARGINAL,
+            Quadrant.NOT_ACTIVE,
+        )
+    ),
 }
-DIMENSION_CHOICES = {"money_class": MoneyClass, "pyramid_class": PyramidClass}
+DIMENSION_CHOICES = {
+    "money_class": MoneyClass,
+    "pyramid_class": PyramidClass,
+    "quadrant": Quadrant,
+}
 
 
 def dimension_label(dimension: str) -> str:
-    return _("Money class") if dimension == "money_class" else _("Pyramid class")
+    labels = {
+        "money_class": _("Money class"),
+        "pyramid_class": _("Pyramid class"),
+        "quadrant": _("Value-matrix quadrant"),
+    }
+    return labels.get(dimension, dimension)
+
+
+def default_snapshot_pair() -> tuple[ValueSnapshot, ValueSnapshot] | None:
+    """The latest finished snapshot and the latest one of another period (or, when every
+    snapshot is of one period, the one before it), the earlier period first; None when fewer
+    than two snapshots finished."""
+    finished = snapshot_choices()
+    latest = finished.first()
+    if latest is None:
+        return None
+    other = finished.exclude(period=latest.period).first() or finished.exclude(pk=latest.pk).first()
+    if other is None:
+        return None
+    if (other.period_end, other.started_at) > (latest.period_end, latest.started_at):
+        return latest, other
+    return other, latest
 
 
 def class_label(dimension: str, key: str) -> str:

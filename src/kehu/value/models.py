@@ -32,6 +32,9 @@ class SnapshotStatus(models.TextChoices):
     DONE = "done", _("Done")
     EMPTY = "empty", _("Done, no transactions in the window")
     FAILED = "failed", _("Failed")
+    # A newer snapshot of the same period, engine and measure finished: the rows are deleted and
+    # this one stays as run history (services_refresh.value_snapshots_supersede).
+    SUPERSEDED = "superseded", _("Superseded by a newer run")
 
 
 class PyramidClass(models.TextChoices):
@@ -193,8 +196,18 @@ class CustomerValue(models.Model):
     money_class = models.CharField(_("money class"), max_length=15, choices=MoneyClass.choices)
     quadrant = models.CharField(_("quadrant"), max_length=10, choices=Quadrant.choices)
     seven_factor_score = models.DecimalField(_("seven-factor score"), default=0, **SCORE)
-    # Filled by the lifetime-value part (issue 3, point 3).
+    # Lifetime value (§4.6), from the purchase history up to the period end; empty when the
+    # models could not be fitted (see the snapshot's message and parameters["lifetime"]).
     lifetime_value = MoneyField(_("lifetime value"), null=True, blank=True)
+    probability_alive = models.DecimalField(_("probability alive"), null=True, blank=True, **SCORE)
+    expected_purchases = models.DecimalField(
+        _("expected purchases, next 12 months"),
+        null=True,
+        blank=True,
+        max_digits=12,
+        decimal_places=4,
+    )
+    expected_spend = MoneyField(_("expected spend per purchase"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer value")
@@ -251,3 +264,80 @@ class CustomerValueAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.assessed_on}"
+
+
+class SegmentActionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+
+
+class SegmentAction(models.Model):
+    """The next action of the segment worksheet 市场细分作业单 (§4.7): what is to be done about a
+    product line, or about one customer of it, by whom and by when. Written only through
+    services_segments; done once, never reopened."""
+
+    category = models.ForeignKey(
+        "catalog.ProductCategory",
+        on_delete=models.PROTECT,
+        related_name="segment_actions",
+        verbose_name=_("product line"),
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="segment_actions",
+        verbose_name=_("customer"),
+    )
+    text = models.CharField(_("next action"), max_length=500)
+    reason = models.CharField(_("reason"), max_length=20, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="segment_actions",
+        verbose_name=_("owner"),
+    )
+    due_on = models.DateField(_("due"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=SegmentActionStatus.choices,
+        default=SegmentActionStatus.OPEN,
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded"))
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("done by"),
+    )
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("segment action")
+        verbose_name_plural = _("segment actions")
+        ordering = ["category", "status", "due_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="open", done_at__isnull=True, done_by__isnull=True)
+                    | models.Q(status="done", done_at__isnull=False, done_by__isnull=False)
+                ),
+                name="segment_action_done_has_when_and_who",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["category", "status", "due_on"], name="segment_action_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category_id}: {self.text[:40]}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from kehu.accounts.models import User
 from kehu.core.errors import NotFound
@@ -68,3 +68,45 @@ def customer_values_filtered(
             Q(customer__code__icontains=search) | Q(customer__name__icontains=search)
         )
     return rows
+
+
+RUN_SORTS = {
+    "started": "started_at",
+    "finished": "finished_at",
+    "seconds": "seconds",
+    "period": "period_end",
+    "customers": "customer_count",
+    "status": "status",
+    "engine": "engine",
+}
+
+
+def value_snapshot_runs(
+    *,
+    status: str = "",
+    period: str = "",
+    engine: str = "",
+    search: str = "",
+    sort: str = "-started",
+) -> QuerySet[ValueSnapshot]:
+    """Every snapshot run (superseded and failed ones too: the run history of /value/runs/),
+    filtered, searched on the period, the message and who made it, sorted by a RUN_SORTS key
+    (a leading "-" for descending). Company-wide figures only: no customer is named."""
+    runs = ValueSnapshot.objects.select_related("created_by")
+    if status:
+        runs = runs.filter(status=status)
+    if period:
+        runs = runs.filter(period=period)
+    if engine:
+        runs = runs.filter(engine=engine)
+    if search:
+        runs = runs.filter(
+            Q(period__icontains=search)
+            | Q(message__icontains=search)
+            | Q(created_by__username__icontains=search)
+            | Q(created_by__display_name__icontains=search)
+        )
+    field = RUN_SORTS.get(sort.removeprefix("-"), "started_at")
+    if sort.startswith("-"):
+        return runs.order_by(F(field).desc(nulls_last=True), "-id")
+    return runs.order_by(F(field).asc(nulls_first=True), "id")

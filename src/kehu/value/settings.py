@@ -95,6 +95,19 @@ DEFAULTS: dict[str, Any] = {
         "potential": "0.1",
     },
     "seven_factor_missing_assessment": "2.5",
+    # Lifetime value (§4.6): the purchase model (bgnbd, mbgnbd or pareto_nbd; spend is always
+    # Gamma-Gamma), the horizon in whole years, the yearly discount rate, and the weeks at the
+    # end of the history held out to check the models against what customers then bought.
+    "lifetime_model": "bgnbd",
+    "lifetime_horizon_years": 10,
+    "lifetime_discount_rate": "0.10",
+    "lifetime_holdout_weeks": 26,
+    # The segment worksheet (§4.7): how many best and worst customers per product line, and
+    # when complaints, returns (per 100,000 of revenue) or late payment make a worst customer.
+    "segment_top_n": 10,
+    "segment_complaints_per_100k": "5",
+    "segment_returns_per_100k": "5",
+    "segment_late_days": 30,
 }
 
 
@@ -167,4 +180,39 @@ def validate_settings(values: dict[str, Any]) -> dict[str, Any]:
         low=Decimal(0),
         high=Decimal(5),
     )
+    top_n = values["segment_top_n"]
+    if not isinstance(top_n, int) or isinstance(top_n, bool) or not 1 <= top_n <= 100:
+        raise ValidationFailed(
+            f"value setting segment_top_n: {top_n!r} is not a whole number 1–100",
+            detail={"field": "segment_top_n"},
+        )
+    for key in ("segment_complaints_per_100k", "segment_returns_per_100k", "segment_late_days"):
+        _number(values[key], key, low=Decimal(0))
+    _lifetime(values)
     return values
+
+
+LIFETIME_MODELS = ("bgnbd", "mbgnbd", "pareto_nbd")
+
+
+def _whole(values: dict[str, Any], key: str, low: int, high: int, unit: str) -> None:
+    value = values[key]
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValidationFailed(
+            f"value setting {key}: {value!r} is not a whole number of {unit} {low}–{high}",
+            detail={"field": key},
+        )
+
+
+def _lifetime(values: dict[str, Any]) -> None:
+    if values["lifetime_model"] not in LIFETIME_MODELS:
+        raise ValidationFailed(
+            f"value setting lifetime_model: {values['lifetime_model']!r} is not one of "
+            f"{', '.join(LIFETIME_MODELS)}",
+            detail={"field": "lifetime_model"},
+        )
+    _whole(values, "lifetime_horizon_years", 1, 50, "years")
+    _whole(values, "lifetime_holdout_weeks", 4, 260, "weeks")
+    _number(
+        values["lifetime_discount_rate"], "lifetime_discount_rate", low=Decimal(0), high=Decimal(1)
+    )

@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from kehu.value import views, views_migration
+from kehu.value import (
+    views,
+    views_card,
+    views_lifetime,
+    views_migration,
+    views_runs,
+    views_segments,
+)
 
 app_name = "value"
 
@@ -18,3 +25,7 @@ urlpatterns = [
 ]
 
 urlpatterns += views_migration.urlpatterns
+urlpatterns += views_card.urlpatterns
+urlpatterns += views_lifetime.urlpatterns
+urlpatterns += views_runs.urlpatterns
+urlpatterns += views_segments.urlpatterns

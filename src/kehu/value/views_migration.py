@@ -41,6 +41,7 @@ from kehu.value.migration import (
     class_label,
     class_migration,
     class_migration_customers,
+    default_snapshot_pair,
     dimension_label,
 )
 from kehu.value.models import ValueSnapshot
@@ -86,22 +87,6 @@ def _snapshot_named(raw: str) -> ValueSnapshot | None:
     return finished.filter(period=raw.upper()).first()
 
 
-def default_snapshots() -> tuple[ValueSnapshot, ValueSnapshot] | None:
-    """The latest finished snapshot and the latest one of another period (or, when every
-    snapshot is of one period, the one before it), the earlier period first; None when fewer
-    than two snapshots finished."""
-    finished = snapshot_choices()
-    latest = finished.first()
-    if latest is None:
-        return None
-    other = finished.exclude(period=latest.period).first() or finished.exclude(pk=latest.pk).first()
-    if other is None:
-        return None
-    if (other.period_end, other.started_at) > (latest.period_end, latest.started_at):
-        return latest, other
-    return other, latest
-
-
 @dataclass
 class MigrationQuery:
     snapshot_from: ValueSnapshot | None
@@ -128,7 +113,7 @@ def _parse(request: HttpRequest) -> MigrationQuery:
             _("Unknown class kind %(value)s: showing the money class") % {"value": dimension[:40]}
         )
         dimension = DEFAULT_DIMENSION
-    defaults = default_snapshots()
+    defaults = default_snapshot_pair()
     chosen: dict[str, ValueSnapshot | None] = {}
     is_missing = False
     for name, position in (("from", 0), ("to", 1)):

@@ -77,6 +77,14 @@ NAVIGATION: tuple[NavigationItem, ...] = (
         url_name="credit:overview",
         path="credit/",
     ),
+    NavigationItem(
+        key="schedules",
+        label=_("Schedules"),  # 定时任务
+        icon="clock",
+        url_name="schedules:list",
+        path="settings/schedules/",
+        roles=frozenset({Role.ADMINISTRATOR, Role.TOP_MANAGEMENT, Role.FINANCE}),
+    ),
     NavigationItem(key="api", label=_("API docs"), icon="code", path="api/docs"),
 )
 

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "kehu.imports",
     "kehu.value",
     "kehu.credit",
+    "kehu.schedules",
     "kehu.web",
 ]
 

@@ -34,6 +34,13 @@ def _days_in_window(start, end, ws: int, we: int):
     return ibis.greatest(ibis.least(end, we) - ibis.greatest(start, ws) + 1, 0)
 
 
+def lifetime_purchase_days(purchases: Table) -> Table:
+    """Every purchase day of every customer up to `we` (the whole history, not only the window),
+    with the day's amount: what the lifetime-value models (§4.6) summarise into frequency,
+    recency, T and monetary value, and split into calibration and holdout periods."""
+    return purchases.group_by(["customer_id", "day"]).agg(amount=purchases.amount.sum())
+
+
 def aggregates(tables: dict[str, Table], *, ws: int, we: int) -> dict[str, Table]:
     orders = tables["orders"]
     purchases = orders.filter(orders.state.isin(PURCHASE_STATE_VALUES) & (orders.day <= we))
@@ -162,6 +169,7 @@ def aggregates(tables: dict[str, Table], *, ws: int, we: int) -> dict[str, Table
         "bad_debts": bad_debt_sums,
         "financing": financing,
         "payment": payment,
+        "lifetime": lifetime_purchase_days(purchases),
     }
 
 
