@@ -154,12 +154,24 @@ class FitTooSlow(ArithmeticError):
 # hypergeometric series needs thousands of terms and a fit minutes. Past the budget the fit
 # counts as not converged (the last good model is kept).
 FIT_SECONDS = 30.0
-# The holdout check fits every purchase model on at most this many customers' histories.
+# The holdout check fits every purchase model on at most this many customers' histories, and
+# on no fewer than HOLDOUT_MIN_CUSTOMERS: below that a comparison of models says nothing, and
+# Pareto/NBD on a handful of histories tends to run off to s, β → ∞ (slow, and meaningless).
+# Its fits get a budget that grows with the sample, up to FIT_SECONDS.
 HOLDOUT_SAMPLE = 5_000
+HOLDOUT_MIN_CUSTOMERS = 20
+
+
+def _holdout_fit_seconds(customers: int) -> float:
+    return min(FIT_SECONDS, 5.0 + customers / 200)
+
+
 _FIT_LOCK = threading.Lock()
 
 
-def _fit_safely(model: ModuleType, *args: np.ndarray) -> tuple[FitResult | None, str]:
+def _fit_safely(
+    model: ModuleType, *args: np.ndarray, seconds: float = FIT_SECONDS
+) -> tuple[FitResult | None, str]:
     """`model.fit(*args)`, or None and why not: the models raise ValueError on data they cannot
     fit, and a fit past FIT_SECONDS is stopped.
 
@@ -167,13 +179,13 @@ def _fit_safely(model: ModuleType, *args: np.ndarray) -> tuple[FitResult | None,
     model module's `maximise_likelihood` is replaced by one whose objective checks the clock
     (a lock keeps two threads from swapping it at once).
     """
-    deadline = time.monotonic() + FIT_SECONDS
+    deadline = time.monotonic() + seconds
     original = model.maximise_likelihood
 
     def budgeted(*, objective: Any, **arguments: Any) -> FitResult:
         def checked(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             if time.monotonic() > deadline:
-                raise FitTooSlow(f"stopped after {FIT_SECONDS:g} seconds")
+                raise FitTooSlow(f"stopped after {seconds:g} seconds")
             return objective(log_params)
 
         return original(objective=checked, **arguments)
@@ -544,6 +556,12 @@ def _holdout_check(days: PurchaseDays, as_of_day: int, settings: LifetimeSetting
     if calibration.age.max() <= 0:
         check["skipped"] = "the calibration period is a single day"
         return check
+    if calibration.size < HOLDOUT_MIN_CUSTOMERS:
+        check["skipped"] = (
+            f"only {calibration.size} customers had bought by the start of the holdout weeks: "
+            f"a holdout check needs at least {HOLDOUT_MIN_CUSTOMERS}"
+        )
+        return check
     cohort = np.isin(days.customer_ids, calibration.customer_ids)
     in_holdout = cohort & (days.days > cut)
     holdout_counts = np.zeros(calibration.size)
@@ -569,7 +587,11 @@ def _holdout_check(days: PurchaseDays, as_of_day: int, settings: LifetimeSetting
     actual_series: list[float] | None = None
     for name, model in PURCHASE_MODELS.items():
         fit, reason = _fit_safely(
-            model, calibration.frequency, calibration.recency, calibration.age
+            model,
+            calibration.frequency,
+            calibration.recency,
+            calibration.age,
+            seconds=_holdout_fit_seconds(calibration.size),
         )
         row: dict[str, Any] = {"model": name, "in_use": name == settings.model}
         if fit is None:
