@@ -170,7 +170,7 @@ _FIT_LOCK = threading.Lock()
 
 
 def _fit_safely(
-    model: ModuleType, *args: np.ndarray, seconds: float = FIT_SECONDS
+    model: ModuleType, *args: np.ndarray, seconds: float | None = None
 ) -> tuple[FitResult | None, str]:
     """`model.fit(*args)`, or None and why not: the models raise ValueError on data they cannot
     fit, and a fit past FIT_SECONDS is stopped.
@@ -179,6 +179,7 @@ def _fit_safely(
     model module's `maximise_likelihood` is replaced by one whose objective checks the clock
     (a lock keeps two threads from swapping it at once).
     """
+    seconds = FIT_SECONDS if seconds is None else seconds
     deadline = time.monotonic() + seconds
     original = model.maximise_likelihood
 

@@ -112,6 +112,23 @@ ENDPOINTS = {
     "value concentration": ("get", "/api/value/concentration", None, lambda role: 404),
     "value matrix": ("get", "/api/value/matrix", None, lambda role: 404),
     "value profitability": ("get", "/api/value/profitability", None, lambda role: 404),
+    "value segments": ("get", "/api/value/segments", None, lambda role: 404),
+    "value migration": ("get", "/api/value/migration", None, lambda role: 404),
+    "value lifetime": ("get", "/api/value/lifetime", None, lambda role: 404),
+    "value lifetime customers": ("get", "/api/value/lifetime/customers", None, lambda role: 404),
+    # A product line that does not exist: refused on its field, whoever asks.
+    "segment action": (
+        "post",
+        "/api/value/segments/actions",
+        {"line": 999999, "text": "call", "owner": 1, "due_on": "2099-01-01"},
+        lambda role: 422,
+    ),
+    "segment action done": (
+        "post",
+        "/api/value/segments/actions/999999/done",
+        None,
+        lambda role: 404,
+    ),
     "east notes": (
         "get",
         "/api/customers/{east}/collection-notes",
@@ -302,6 +319,7 @@ def _template(url: str) -> str:
         "{product}": "{product_id}",
         "{east_write_off}": "{write_off_id}",
         "{east_order}": "{order_id}",
+        "/999999/done": "/{action_id}/done",  # a segment action that does not exist
     }
     for placeholder, name in names.items():
         url = url.replace(placeholder, name)

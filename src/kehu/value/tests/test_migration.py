@@ -182,7 +182,7 @@ def test_matrix_of_nothing_has_every_class_and_no_share():
 
 def test_matrix_refuses_an_unknown_dimension_and_a_new_customer_gone():
     with pytest.raises(ValidationFailed, match="unknown dimension"):
-        migration_matrix(dimension="quadrant", flows=[])
+        migration_matrix(dimension="colour", flows=[])
     with pytest.raises(ValidationFailed, match="both new and gone"):
         migration_matrix(dimension="money_class", flows=[Flow(NEW, GONE, 1)])
 
