@@ -14,7 +14,6 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -26,7 +25,7 @@ from django.views.decorators.http import require_GET
 
 from kehu.accounts.models import OrgUnit, User
 from kehu.accounts.selectors import users_visible_to
-from kehu.core.errors import NotFound, ValidationFailed
+from kehu.core.errors import ValidationFailed
 from kehu.customers.models import CustomerKind
 from kehu.value.exports import (
     XLSX,
@@ -36,7 +35,7 @@ from kehu.value.exports import (
     pyramid_workbook,
     row_share,
 )
-from kehu.value.models import CustomerValue, PyramidClass, Quadrant, ValueSnapshot
+from kehu.value.models import CustomerValue, PyramidClass, Quadrant
 from kehu.value.report_figures import (
     COST_COMPONENTS,
     MATRIX_QUADRANTS,
@@ -60,51 +59,22 @@ from kehu.value.report_figures import (
     pyramid_customers,
     pyramid_report,
     snapshot_choices,
-    snapshot_for_report,
+)
+from kehu.value.view_helpers import (
+    is_partial,
+    page_size,
+    positive_int,
+    snapshot_from_request,
+    with_default_sort,
 )
 
 CUSTOMER_SORTS = ("rank", "code", "name", "value")
 
 
-def _page_size() -> int:
-    return int(str(settings.KEHU["PAGE_SIZE"]))
-
-
-def _is_partial(request: HttpRequest, target: str) -> bool:
-    htmx = getattr(request, "htmx", None)
-    if not htmx:
-        return False
-    return not htmx.history_restore_request and htmx.target == target
-
-
-def _snapshot(request: HttpRequest, errors: list[str]) -> ValueSnapshot | None:
-    """The chosen snapshot (?snapshot=id), else the latest; None when there is none."""
-    raw = request.GET.get("snapshot", "").strip()
-    snapshot_id = None
-    if raw:
-        if raw.isdigit() and len(raw) < 19:
-            snapshot_id = int(raw)
-        else:
-            errors.append(_("%(value)s is not a snapshot number") % {"value": raw[:40]})
-    try:
-        return snapshot_for_report(snapshot_id)
-    except NotFound:
-        if snapshot_id is not None:
-            errors.append(
-                _("Snapshot %(number)s does not exist or did not finish: showing the latest")
-                % {"number": snapshot_id}
-            )
-            try:
-                return snapshot_for_report(None)
-            except NotFound:
-                return None
-        return None
-
-
 def _respond(
     request: HttpRequest, target: str, partial: str, full: str, context: dict[str, Any]
 ) -> HttpResponse:
-    if _is_partial(request, target):
+    if is_partial(request, target):
         response = render(request, partial, {**context, "is_partial": True})
     else:
         response = render(request, full, context)
@@ -157,7 +127,7 @@ def pyramid_page(request: HttpRequest) -> HttpResponse:
     """/value/: the pyramid of a snapshot (default: the latest), and the customers of a class."""
     user: User = request.user  # type: ignore[assignment]
     errors: list[str] = []
-    snapshot = _snapshot(request, errors)
+    snapshot = snapshot_from_request(request, errors)
     chosen, search, sort = _pyramid_filters(request, errors)
     context: dict[str, Any] = {
         "errors": errors,
@@ -175,7 +145,7 @@ def pyramid_page(request: HttpRequest) -> HttpResponse:
             rows = pyramid_customers(
                 user=user, snapshot=snapshot, pyramid_class=chosen, search=search, sort=sort
             )
-            page = Paginator(rows, _page_size()).get_page(request.GET.get("page"))
+            page = Paginator(rows, page_size()).get_page(request.GET.get("page"))
             total = report.total_value
             context.update(
                 page=page,
@@ -184,7 +154,7 @@ def pyramid_page(request: HttpRequest) -> HttpResponse:
                     for row in page.object_list
                 ],
             )
-    if _is_partial(request, "pyramid-customers"):
+    if is_partial(request, "pyramid-customers"):
         return _respond(
             request,
             "pyramid-customers",
@@ -203,7 +173,7 @@ def pyramid_export(request: HttpRequest) -> HttpResponseBase:
     of every class), as .xlsx."""
     user: User = request.user  # type: ignore[assignment]
     errors: list[str] = []
-    snapshot = _snapshot(request, errors)
+    snapshot = snapshot_from_request(request, errors)
     chosen, search, sort = _pyramid_filters(request, errors)
     if snapshot is None:
         return _no_snapshot()
@@ -224,7 +194,7 @@ def concentration_page(request: HttpRequest) -> HttpResponse:
     """/value/concentration/: the 80/20 figures, the Lorenz curve and, for profit, the whale
     curve of a snapshot and a measure (revenue, gross profit, net profit)."""
     errors: list[str] = []
-    snapshot = _snapshot(request, errors)
+    snapshot = snapshot_from_request(request, errors)
     measure = request.GET.get("measure", "")
     if measure not in MEASURES:
         if measure:
@@ -276,27 +246,11 @@ def concentration_page(request: HttpRequest) -> HttpResponse:
 # --- Shared by the matrix and profitability pages -----------------------------------------------
 
 
-def _positive_int(raw: str | None) -> int | None:
-    if not raw or not raw.isdigit() or len(raw) > 18:
-        return None
-    value = int(raw)
-    return value if value > 0 else None
-
-
-def _with_default_sort(request: HttpRequest, default: str) -> None:
-    """Put the table's default sort into the query when it has none, so the column headers
-    (kehu's `sort_header`, which otherwise assumes "code") show the order actually used."""
-    if "sort" not in request.GET:
-        query = request.GET.copy()
-        query["sort"] = default
-        request.GET = query  # type: ignore[assignment]
-
-
 def _customer_filters(request: HttpRequest) -> CustomerFilters:
     kind = request.GET.get("kind", "")
     return CustomerFilters(
-        region_id=_positive_int(request.GET.get("region")),
-        owner_id=_positive_int(request.GET.get("owner")),
+        region_id=positive_int(request.GET.get("region")),
+        owner_id=positive_int(request.GET.get("owner")),
         kind=kind if kind in CustomerKind.values else "",
         search=request.GET.get("q", "").strip()[:100],
     )
@@ -331,7 +285,7 @@ def concentration_export(request: HttpRequest) -> HttpResponseBase:
     .xlsx."""
     user: User = request.user  # type: ignore[assignment]
     errors: list[str] = []
-    snapshot = _snapshot(request, errors)
+    snapshot = snapshot_from_request(request, errors)
     measure = request.GET.get("measure", "")
     if snapshot is None:
         return _no_snapshot()
@@ -396,10 +350,10 @@ def matrix_page(request: HttpRequest) -> HttpResponse:
     customers of a quadrant."""
     user: User = request.user  # type: ignore[assignment]
     errors: list[str] = []
-    snapshot = _snapshot(request, errors)
+    snapshot = snapshot_from_request(request, errors)
     filters = _customer_filters(request)
     quadrant, sort = _matrix_query(request, errors)
-    _with_default_sort(request, sort)
+    with_default_sort(request, sort)
     context: dict[str, Any] = {
         "errors": errors,
         "snapshot": snapshot,
@@ -409,7 +363,7 @@ def matrix_page(request: HttpRequest) -> HttpResponse:
         "quadrant_choices": Quadrant.choices,
         "sort": sort,
     }
-    partial = _is_partial(request, "matrix-results")
+    partial = is_partial(request, "matrix-results")
     if not partial:
         context.update(_filter_options(user))
     if snapshot is not None:
@@ -420,7 +374,7 @@ def matrix_page(request: HttpRequest) -> HttpResponse:
         rows = matrix_customers(
             user=user, snapshot=snapshot, filters=filters, quadrant=quadrant, sort=sort
         )
-        page = Paginator(rows, _page_size()).get_page(request.GET.get("page"))
+        page = Paginator(rows, page_size()).get_page(request.GET.get("page"))
         figures = {item.key: item for item in report.quadrants}
         context.update(
             report=report,
@@ -448,7 +402,7 @@ def matrix_export(request: HttpRequest) -> HttpResponseBase:
     """The quadrants, and every customer of the filter (and quadrant) the user sees, as .xlsx."""
     user: User = request.user  # type: ignore[assignment]
     errors: list[str] = []
-    snapshot = _snapshot(request, errors)
+    snapshot = snapshot_from_request(request, errors)
     if snapshot is None:
         return _no_snapshot()
     filters = _customer_filters(request)
@@ -503,10 +457,10 @@ def profitability_page(request: HttpRequest) -> HttpResponse:
     loss-makers first (only them by default), with what their cost to serve is made of."""
     user: User = request.user  # type: ignore[assignment]
     errors: list[str] = []
-    snapshot = _snapshot(request, errors)
+    snapshot = snapshot_from_request(request, errors)
     filters = _customer_filters(request)
     only_losses, sort = _profitability_query(request)
-    _with_default_sort(request, sort)
+    with_default_sort(request, sort)
     context: dict[str, Any] = {
         "errors": errors,
         "snapshot": snapshot,
@@ -516,7 +470,7 @@ def profitability_page(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "components": [(field, str(label)) for field, label in COST_COMPONENTS.items()],
     }
-    partial = _is_partial(request, "profitability-results")
+    partial = is_partial(request, "profitability-results")
     if not partial:
         context.update(_filter_options(user))
     if snapshot is not None:
@@ -529,7 +483,7 @@ def profitability_page(request: HttpRequest) -> HttpResponse:
                 user=user, snapshot=snapshot, filters=filters, only_losses=only_losses
             )[:WORST_COUNT]
         )
-        page = Paginator(rows, _page_size()).get_page(request.GET.get("page"))
+        page = Paginator(rows, page_size()).get_page(request.GET.get("page"))
         context.update(
             report=report,
             page=page,
@@ -554,7 +508,7 @@ def profitability_export(request: HttpRequest) -> HttpResponseBase:
     of the cost to serve and the reason of a loss, as .xlsx."""
     user: User = request.user  # type: ignore[assignment]
     errors: list[str] = []
-    snapshot = _snapshot(request, errors)
+    snapshot = snapshot_from_request(request, errors)
     if snapshot is None:
         return _no_snapshot()
     filters = _customer_filters(request)

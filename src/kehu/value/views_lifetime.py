@@ -21,7 +21,6 @@ import math
 import tempfile
 from typing import Any
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -32,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from kehu.accounts.models import User
-from kehu.core.errors import NotFound, ValidationFailed
+from kehu.core.errors import ValidationFailed
 from kehu.value.exports_lifetime import XLSX, lifetime_workbook
 from kehu.value.lifetime import (
     ALIVE_BANDS,
@@ -47,8 +46,14 @@ from kehu.value.lifetime import (
     retention_change_parse,
     retention_what_if,
 )
-from kehu.value.models import PyramidClass, ValueSnapshot
-from kehu.value.report_figures import snapshot_choices, snapshot_for_report
+from kehu.value.models import PyramidClass
+from kehu.value.report_figures import snapshot_choices
+from kehu.value.view_helpers import (
+    is_partial,
+    page_size,
+    snapshot_from_request,
+    with_default_sort,
+)
 
 DEFAULT_RETENTION_CHANGE = 5.0
 
@@ -61,17 +66,6 @@ def default_retention_change(implied: float) -> float:
     return math.floor(room / 2 * 10) / 10
 
 
-def _page_size() -> int:
-    return int(str(settings.KEHU["PAGE_SIZE"]))
-
-
-def _is_partial(request: HttpRequest, target: str) -> bool:
-    htmx = getattr(request, "htmx", None)
-    if not htmx:
-        return False
-    return not htmx.history_restore_request and htmx.target == target
-
-
 def band_labels() -> dict[str, str]:
     return {
         "lost": _("Likely lost (below 50%)"),
@@ -82,30 +76,6 @@ def band_labels() -> dict[str, str]:
 
 
 # --- What was asked -----------------------------------------------------------------------------
-
-
-def _snapshot(request: HttpRequest, errors: list[str]) -> ValueSnapshot | None:
-    """The chosen finished snapshot (?snapshot=id), else the latest; None when there is none."""
-    raw = request.GET.get("snapshot", "").strip()
-    snapshot_id = None
-    if raw:
-        if raw.isdigit() and len(raw) < 19:
-            snapshot_id = int(raw)
-        else:
-            errors.append(_("%(value)s is not a snapshot number") % {"value": raw[:40]})
-    try:
-        return snapshot_for_report(snapshot_id)
-    except NotFound:
-        if snapshot_id is None:
-            return None
-        errors.append(
-            _("Snapshot %(number)s does not exist or did not finish: showing the latest")
-            % {"number": snapshot_id}
-        )
-        try:
-            return snapshot_for_report(None)
-        except NotFound:
-            return None
 
 
 def _filters(request: HttpRequest, errors: list[str]) -> tuple[LifetimeFilters, str]:
@@ -122,14 +92,6 @@ def _filters(request: HttpRequest, errors: list[str]) -> tuple[LifetimeFilters, 
         sort = DEFAULT_SORT
     search = request.GET.get("q", "").strip()[:100]
     return LifetimeFilters(pyramid_class=chosen, band=band, search=search), sort
-
-
-def _with_default_sort(request: HttpRequest, default: str) -> None:
-    """Put the default sort into the query so the column headers show the order used."""
-    if "sort" not in request.GET:
-        query = request.GET.copy()
-        query["sort"] = default
-        request.GET = query  # type: ignore[assignment]
 
 
 def _what_if(
@@ -215,9 +177,9 @@ def lifetime_page(request: HttpRequest) -> HttpResponse:
     retention what-if and the customers."""
     user: User = request.user  # type: ignore[assignment]
     errors: list[str] = []
-    snapshot = _snapshot(request, errors)
+    snapshot = snapshot_from_request(request, errors)
     filters, sort = _filters(request, errors)
-    _with_default_sort(request, sort)
+    with_default_sort(request, sort)
     context: dict[str, Any] = {
         "errors": errors,
         "snapshot": snapshot,
@@ -231,7 +193,7 @@ def lifetime_page(request: HttpRequest) -> HttpResponse:
         report = lifetime_report(user=user, snapshot=snapshot)
         retention_raw, what_if, retention_error = _what_if(request, report)
         rows = lifetime_customers(user=user, snapshot=snapshot, filters=filters, sort=sort)
-        page = Paginator(rows, _page_size()).get_page(request.GET.get("page"))
+        page = Paginator(rows, page_size()).get_page(request.GET.get("page"))
         context.update(
             report=report,
             retention_raw=retention_raw,
@@ -248,7 +210,7 @@ def lifetime_page(request: HttpRequest) -> HttpResponse:
         ("lifetime-whatif", "value/lifetime_whatif.html"),
         ("lifetime-results", "value/lifetime_results.html"),
     ):
-        if _is_partial(request, target):
+        if is_partial(request, target):
             response = render(request, partial, {**context, "is_partial": True})
             break
     else:
@@ -266,7 +228,7 @@ def lifetime_export(request: HttpRequest) -> HttpResponseBase:
     filter the user sees with their lifetime figures, as .xlsx."""
     user: User = request.user  # type: ignore[assignment]
     errors: list[str] = []
-    snapshot = _snapshot(request, errors)
+    snapshot = snapshot_from_request(request, errors)
     if snapshot is None:
         message = _("There is no value snapshot yet: run “kehu analyze” to compute one.")
         return HttpResponse(message, status=404, content_type="text/plain; charset=utf-8")

@@ -27,9 +27,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kehu.accounts.models import User
 from kehu.accounts.selectors import users_visible_to
-from kehu.core.errors import KehuError, NotFound, ValidationFailed
-from kehu.value.models import ValueSnapshot
-from kehu.value.report_figures import snapshot_choices, snapshot_for_report
+from kehu.core.errors import KehuError, ValidationFailed
+from kehu.value.report_figures import snapshot_choices
 from kehu.value.segments import (
     SORTS,
     SUGGESTIONS,
@@ -40,6 +39,11 @@ from kehu.value.segments import (
     segments_workbook,
 )
 from kehu.value.services_segments import segment_action_complete, segment_action_record
+from kehu.value.view_helpers import (
+    is_partial,
+    positive_int,
+    snapshot_from_request,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LINES_PER_PAGE = 10
@@ -49,42 +53,9 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _is_partial(request: HttpRequest, target: str) -> bool:
-    htmx = getattr(request, "htmx", None)
-    if not htmx:
-        return False
-    return not htmx.history_restore_request and htmx.target == target
-
-
-def _positive_int(raw: str | None) -> int | None:
-    raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 19 and int(raw) > 0 else None
-
-
-def _snapshot(request: HttpRequest, errors: list[str]) -> ValueSnapshot | None:
-    """The chosen snapshot (?snapshot=id), else the latest; None when there is none."""
-    raw = request.GET.get("snapshot", "").strip()
-    snapshot_id = _positive_int(raw)
-    if raw and snapshot_id is None:
-        errors.append(_("%(value)s is not a snapshot number") % {"value": raw[:40]})
-    try:
-        return snapshot_for_report(snapshot_id)
-    except NotFound:
-        if snapshot_id is None:
-            return None
-        errors.append(
-            _("Snapshot %(number)s does not exist or did not finish: showing the latest")
-            % {"number": snapshot_id}
-        )
-        try:
-            return snapshot_for_report(None)
-        except NotFound:
-            return None
-
-
 def _query(request: HttpRequest, errors: list[str]) -> tuple[int | None, str, str]:
     raw = request.GET.get("line", "").strip()
-    line_id = _positive_int(raw)
+    line_id = positive_int(raw)
     if raw and (line_id is None or not segment_lines().filter(pk=line_id).exists()):
         errors.append(_("Unknown product line %(value)s: showing every line") % {"value": raw[:40]})
         line_id = None
@@ -128,7 +99,7 @@ def segments_page(request: HttpRequest) -> HttpResponse:
     """/value/segments/: the segment worksheet of a snapshot."""
     user = _user(request)
     errors: list[str] = []
-    snapshot = _snapshot(request, errors)
+    snapshot = snapshot_from_request(request, errors)
     line_id, search, sort = _query(request, errors)
     if "sort" not in request.GET:
         # The lists have their own orders (best: gross profit; worst: net profit); an empty
@@ -159,7 +130,7 @@ def segments_page(request: HttpRequest) -> HttpResponse:
             chart_segments=_chart(worksheet.segments),
             chart_height=120 + 34 * len(worksheet.segments),
         )
-    partial = _is_partial(request, "segments-results")
+    partial = is_partial(request, "segments-results")
     template = "value/segments_results.html" if partial else "value/segments.html"
     response = render(request, template, {**context, "is_partial": partial})
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
@@ -211,11 +182,11 @@ def segment_action_add(request: HttpRequest) -> HttpResponseBase:
     """Record a next action (htmx: answers with the line's actions panel)."""
     user = _user(request)
     data = request.POST
-    line_id = _positive_int(data.get("line")) or 0
+    line_id = positive_int(data.get("line")) or 0
     customer_raw = data.get("customer", "").strip()
     due_on = _date(data.get("due_on", ""))
     try:
-        if customer_raw and _positive_int(customer_raw) is None:
+        if customer_raw and positive_int(customer_raw) is None:
             raise ValidationFailed(
                 _("%(value)s is not a customer number") % {"value": customer_raw[:40]},
                 detail={"field": "customer"},
@@ -227,9 +198,9 @@ def segment_action_add(request: HttpRequest) -> HttpResponseBase:
         segment_action_record(
             actor=user,
             line_id=line_id,
-            customer_id=_positive_int(customer_raw),
+            customer_id=positive_int(customer_raw),
             text=data.get("text", "")[:2000],
-            owner_id=_positive_int(data.get("owner")) or 0,
+            owner_id=positive_int(data.get("owner")) or 0,
             due_on=due_on,
             reason=data.get("reason", "").strip()[:20],
         )
@@ -249,7 +220,7 @@ def segment_action_add(request: HttpRequest) -> HttpResponseBase:
 def segment_action_done(request: HttpRequest, action_id: int) -> HttpResponseBase:
     """Mark a next action done (htmx: answers with the line's actions panel)."""
     user = _user(request)
-    line_id = _positive_int(request.POST.get("line")) or 0
+    line_id = positive_int(request.POST.get("line")) or 0
     try:
         action = segment_action_complete(actor=user, action_id=action_id)
         line_id = action.category_id
@@ -272,7 +243,7 @@ def segments_export(request: HttpRequest) -> HttpResponseBase:
     """The worksheet of the page's query as .xlsx, laid out as the worksheet."""
     user = _user(request)
     errors: list[str] = []
-    snapshot = _snapshot(request, errors)
+    snapshot = snapshot_from_request(request, errors)
     if snapshot is None:
         message = _("There is no value snapshot yet: run “kehu analyze” to compute one.")
         return HttpResponse(message, status=404, content_type="text/plain; charset=utf-8")
