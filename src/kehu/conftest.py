@@ -27,6 +27,43 @@ class Organisation:
     administrator: User
 
 
+def _migration_seeds_ensure() -> None:
+    """Put back what the migrations seed (the dunning ladder, the default scheduled jobs) when a
+    flush emptied it, and move PostgreSQL's id sequences past the rows put back. Transactional
+    tests flush every table when they end, and a test that runs after one on the same worker
+    would otherwise find no ladder to chase with, or collide with the reloaded jobs' ids."""
+    from importlib import import_module
+
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    from kehu.receivables.collections import dunning_levels_ensure_defaults
+    from kehu.receivables.models import DunningLevel
+    from kehu.schedules.models import Schedule
+
+    dunning_levels_ensure_defaults()
+    if not Schedule.objects.exists():
+        seeds = import_module("kehu.schedules.migrations.0001_schedules_with_default_jobs")
+        Schedule.objects.bulk_create(
+            [Schedule(key=key, task_path=path, cron=cron) for key, path, cron in seeds.DEFAULT_JOBS]
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [Schedule, DunningLevel]):
+                cursor.execute(sql)
+
+
+@pytest.fixture(autouse=True)
+def _migration_seeds(request: pytest.FixtureRequest) -> None:
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & {"db", "transactional_db"}:
+        return
+    transactional = "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    _migration_seeds_ensure()
+
+
 @pytest.fixture
 def organisation(db) -> Organisation:
     company = OrgUnitFactory(name="总公司", code="hq", kind=OrgUnit.Kind.COMPANY)
