@@ -582,21 +582,12 @@ def group_application_new(request: HttpRequest, group_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            data = form.cleaned_data
             try:
                 with refusals_logged(action="application_submit", actor=user, group=group):
                     application = line_services.credit_line_application_submit(
                         group=group,
                         applied_by=user,
-                        requested_amount=data["requested_amount"],
-                        payment_terms_days=data["payment_terms_days"],
-                        valid_until=data["valid_until"],
-                        temporary_amount=data["temporary_amount"],
-                        temporary_from=data["temporary_from"],
-                        temporary_until=data["temporary_until"],
-                        reason=data["reason"],
-                        survey=data["survey"],
-                        bank_opinion=data["bank_opinion"],
+                        **form.application_terms(),
                         today=today,
                     )
                 messages.success(

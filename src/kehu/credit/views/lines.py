@@ -381,6 +381,22 @@ class ApplicationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    APPLICATION_TERMS = (
+        "requested_amount",
+        "payment_terms_days",
+        "valid_until",
+        "temporary_amount",
+        "temporary_from",
+        "temporary_until",
+        "reason",
+        "survey",
+        "bank_opinion",
+    )
+
+    def application_terms(self) -> dict[str, Any]:
+        """The cleaned terms, as `credit_line_application_submit` takes them."""
+        return {name: self.cleaned_data[name] for name in self.APPLICATION_TERMS}
+
 
 @require_http_methods(["GET", "POST"])
 def application_new(request: HttpRequest, customer_id: int) -> HttpResponse:
@@ -401,21 +417,12 @@ def application_new(request: HttpRequest, customer_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            data = form.cleaned_data
             try:
                 with refusals_logged(action="application_submit", actor=user, customer=customer):
                     application = line_services.credit_line_application_submit(
                         customer=customer,
                         applied_by=user,
-                        requested_amount=data["requested_amount"],
-                        payment_terms_days=data["payment_terms_days"],
-                        valid_until=data["valid_until"],
-                        temporary_amount=data["temporary_amount"],
-                        temporary_from=data["temporary_from"],
-                        temporary_until=data["temporary_until"],
-                        reason=data["reason"],
-                        survey=data["survey"],
-                        bank_opinion=data["bank_opinion"],
+                        **form.application_terms(),
                         today=today,
                     )
                 messages.success(request, _("The application is submitted."))
